@@ -1,0 +1,307 @@
+"""Environment configuration: the single source of truth read by SQL rendering, synth and the exporter.
+
+One YAML file per environment lives in ``environments/``. Secrets never live there: only the
+*names* of secrets (AWS Secrets Manager) appear, and unknown keys are rejected so a value cannot be
+slipped in under a new field.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")]
+TopicName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
+SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+DurationText = Annotated[str, Field(pattern=r"^[1-9][0-9]* (ms|s|min|h|d)$")]
+
+_DURATION_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing or invalid; the message names the file, the field and the fix."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConfluentEnvironment(Strict):
+    display_name: Name
+    id: Annotated[str, Field(pattern=r"^env-[a-z0-9]+$")] | None = None
+
+    @property
+    def adopt(self) -> bool:
+        return self.id is not None
+
+
+class KafkaCluster(Strict):
+    display_name: Name
+    id: Annotated[str, Field(pattern=r"^lkc-[a-z0-9]+$")] | None = None
+    cloud: Literal["AWS", "GCP", "AZURE"]
+    region: str
+    type: Literal["basic", "standard", "enterprise", "dedicated"]
+    cku: Annotated[int, Field(ge=1)] | None = None
+
+    @property
+    def adopt(self) -> bool:
+        return self.id is not None
+
+    @model_validator(mode="after")
+    def _cku_only_for_dedicated(self) -> KafkaCluster:
+        if self.type == "dedicated" and self.cku is None:
+            raise ValueError("type 'dedicated' needs cku (number of CKUs, >= 1)")
+        if self.type != "dedicated" and self.cku is not None:
+            raise ValueError(f"cku applies to type 'dedicated' only; remove it for type '{self.type}'")
+        return self
+
+
+class SchemaRegistry(Strict):
+    compatibility: Literal["BACKWARD", "BACKWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"]
+
+
+class Topic(Strict):
+    name: TopicName
+    partitions: Annotated[int, Field(ge=1, le=1024)]
+    retention_ms: Annotated[int, Field(ge=3_600_000)]
+
+
+class Topics(Strict):
+    raw: Topic
+    clean: Topic
+
+
+class ComputePool(Strict):
+    display_name: Name
+    max_cfu: Literal[5, 10, 20, 30, 40, 50]
+
+
+class Flink(Strict):
+    compute_pool: ComputePool
+    state_ttl: DurationText
+    watermark_delay: DurationText
+    time_zone: str
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @property
+    def watermark_delay_seconds(self) -> int:
+        return duration_seconds(self.watermark_delay)
+
+    @property
+    def state_ttl_seconds(self) -> int:
+        return duration_seconds(self.state_ttl)
+
+    @model_validator(mode="after")
+    def _ttl_outlives_watermark(self) -> Flink:
+        if self.state_ttl_seconds <= self.watermark_delay_seconds:
+            raise ValueError(
+                "state_ttl must be longer than watermark_delay, or dedup state expires too early"
+            )
+        return self
+
+
+class Pii(Strict):
+    pepper_secret: SecretName
+
+
+class ByobStorage(Strict):
+    bucket: BucketName
+    provider_integration_id: Annotated[str, Field(pattern=r"^cspi-[a-z0-9]+$")]
+
+
+class Tableflow(Strict):
+    storage: Literal["managed", "byob"]
+    byob: ByobStorage | None = None
+    retention_ms: Annotated[int, Field(ge=86_400_000)]
+
+    @model_validator(mode="after")
+    def _byob_needs_bucket(self) -> Tableflow:
+        if self.storage == "byob" and self.byob is None:
+            raise ValueError("storage 'byob' needs a byob block with bucket and provider_integration_id")
+        if self.storage == "managed" and self.byob is not None:
+            raise ValueError("storage 'managed' takes no byob block; remove it or set storage: byob")
+        return self
+
+
+class Confluent(Strict):
+    organization_id: Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")]
+    environment: ConfluentEnvironment
+    kafka_cluster: KafkaCluster
+    schema_registry: SchemaRegistry
+    topics: Topics
+    flink: Flink
+    pii: Pii
+    tableflow: Tableflow
+
+
+class StateBackend(Strict):
+    bucket: BucketName
+    key_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_.-]+$")]
+    region: AwsRegion
+
+
+class ExportTarget(Strict):
+    bucket: BucketName
+    prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
+
+
+class Aws(Strict):
+    region: AwsRegion
+    state_backend: StateBackend
+    artifact_bucket: BucketName
+    export: ExportTarget
+
+
+class Schedule(Strict):
+    cron: str
+    time_zone: str
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _eventbridge_cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 6:
+            raise ValueError(
+                "EventBridge cron needs 6 fields 'minutes hours day-of-month month day-of-week year', "
+                "e.g. '0 6 ? * MON *'"
+            )
+        day_of_month, day_of_week = fields[2], fields[4]
+        if (day_of_month == "?") == (day_of_week == "?"):
+            raise ValueError("exactly one of day-of-month and day-of-week must be '?'")
+        if fields[1] == "2" or re.fullmatch(r"2-\d+|\d+-2", fields[1]):
+            raise ValueError("avoid 02:00-03:00 local time: a daylight-saving gap skips the run")
+        return value
+
+
+class LambdaSettings(Strict):
+    memory_mb: Annotated[int, Field(ge=128, le=10240)]
+    timeout_seconds: Annotated[int, Field(ge=30, le=900)]
+    architecture: Literal["arm64", "x86_64"]
+    max_workers: Annotated[int, Field(ge=1, le=16)]
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827]
+
+
+class Exporter(Strict):
+    schedule: Schedule
+    week_time_zone: str
+    analysts: Annotated[list[Email], Field(min_length=1)]
+    reports: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]], Field(min_length=1)]
+    lambda_: LambdaSettings = Field(alias="lambda")
+
+    @field_validator("week_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _check_zone(value)
+
+    @field_validator("reports")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("report names must be unique")
+        return value
+
+
+class Environment(Strict):
+    name: Name
+    confluent: Confluent
+    aws: Aws
+    exporter: Exporter
+
+    @property
+    def flink_catalog(self) -> str:
+        """Flink catalog = Confluent environment."""
+        return self.confluent.environment.display_name
+
+    @property
+    def flink_database(self) -> str:
+        """Flink database = Kafka cluster."""
+        return self.confluent.kafka_cluster.display_name
+
+
+def duration_seconds(text: str) -> int:
+    amount, unit = text.split()
+    return int(int(amount) * _DURATION_SECONDS[unit])
+
+
+def _check_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown IANA time zone {value!r}; use a name like 'UTC' or 'Europe/Berlin'"
+        ) from None
+    return value
+
+
+def environment_names(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
+    return sorted(path.stem for path in directory.glob("*.yaml"))
+
+
+def environment_path(name: str, directory: Path = ENVIRONMENTS_DIR) -> Path:
+    return directory / f"{name}.yaml"
+
+
+def load_environment(name_or_path: str | Path, directory: Path = ENVIRONMENTS_DIR) -> Environment:
+    """Load and validate ``environments/<name>.yaml`` (or an explicit path)."""
+    path = Path(name_or_path)
+    if path.suffix not in {".yaml", ".yml"}:
+        path = environment_path(str(name_or_path), directory)
+    if not path.is_file():
+        known = ", ".join(environment_names(directory)) or "none"
+        raise ConfigError(f"{path}: no such environment file; known environments: {known}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        environment = Environment.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+    if environment.name != path.stem:
+        raise ConfigError(
+            f"{path}: field 'name' is {environment.name!r}; it must equal the file name {path.stem!r}"
+        )
+    return environment
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} invalid field(s)"]
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field; remove it (secrets never live in environment files)"
+        elif error["type"] == "string_pattern_mismatch":
+            message = f"does not match {error['ctx']['pattern']}"
+        elif error["type"] == "literal_error":
+            message = f"allowed values: {error['ctx']['expected']}"
+        got = error.get("input")
+        suffix = (
+            ""
+            if error["type"] in {"missing", "extra_forbidden"} or isinstance(got, dict)
+            else f" (got {got!r})"
+        )
+        lines.append(f"  {field}: {message}{suffix}")
+    return "\n".join(lines)
