@@ -218,5 +218,13 @@ class _NoBar:
         return None
 
 
+def _register_subcommands() -> None:
+    from salesflow.sql.commands import sql_group
+
+    main.add_command(sql_group)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     main()

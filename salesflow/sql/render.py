@@ -1,0 +1,203 @@
+"""Render the Flink statements in ``flink_statements/`` from an environment's configuration.
+
+The same templates serve two targets:
+
+* ``confluent``: the text Terraform submits. The PII pepper is a Terraform expression reading the
+  AWS Secrets Manager secret named in the config, so no pepper value is ever in this repo or in the
+  synthesized JSON (Terraform resolves it at plan time, as a sensitive value).
+* ``local``: the text the local Flink harness runs, with a pepper literal given by the caller.
+
+Rendering is deterministic and fails on any undefined variable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import jinja2
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from salesflow.config import REPO_ROOT, Environment
+
+STATEMENTS_DIR = REPO_ROOT / "flink_statements"
+SPEC_FILE = STATEMENTS_DIR / "statements.yaml"
+Target = Literal["confluent", "local"]
+
+# The Confluent stack declares this data source (logical id pii_pepper) for the secret named in
+# confluent.pii.pepper_secret; quotes are doubled so any pepper is a valid SQL string literal.
+PEPPER_TERRAFORM_REFERENCE = "data.aws_secretsmanager_secret_version.pii_pepper.secret_string"
+CONFLUENT_PEPPER = "${replace(" + PEPPER_TERRAFORM_REFERENCE + ', "\'", "\'\'")}'
+# Local runs only: not a secret, and never used by the confluent target.
+LOCAL_PEPPER_VARIABLE = "SALESFLOW_PII_PEPPER"
+LOCAL_PEPPER_DEFAULT = "salesflow-local-only-pepper"
+
+_INTERVAL_UNITS = {"s": "SECOND", "min": "MINUTE", "h": "HOUR", "d": "DAY"}
+
+
+class RenderError(ValueError):
+    """A template or the statement list cannot be rendered; the message names the file and the fix."""
+
+
+class StatementSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]+$")]
+    template: str
+    kind: Literal["ddl", "continuous"]
+    versions: dict[str, Annotated[int, Field(ge=1)]]
+    depends_on: tuple[str, ...] = ()
+    properties: dict[str, str] = {}
+
+
+class StatementList(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    statements: list[StatementSpec]
+
+
+@dataclass(frozen=True)
+class RenderedStatement:
+    id: str
+    name: str
+    kind: str
+    version: int
+    text: str
+    properties: dict[str, str]
+    depends_on: tuple[str, ...] = ()
+    dependency_hashes: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def sha256(self) -> str:
+        """Identity of what runs: text, properties and the statements it depends on."""
+        payload = json.dumps(
+            {"text": self.text, "properties": self.properties, "depends_on": list(self.dependency_hashes)},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "version": self.version,
+            "properties": self.properties,
+            "depends_on": list(self.depends_on),
+            "sha256": self.sha256,
+            "text": self.text,
+        }
+
+
+def load_specs(path: Path = SPEC_FILE) -> list[StatementSpec]:
+    try:
+        specs = StatementList.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).statements
+    except ValidationError as exc:
+        raise RenderError(f"{path}: {exc}") from None
+    known: set[str] = set()
+    for spec in specs:
+        missing = [dependency for dependency in spec.depends_on if dependency not in known]
+        if missing:
+            raise RenderError(f"{path}: {spec.id} depends on {missing}, which must be listed before it")
+        known.add(spec.id)
+    return specs
+
+
+def local_pepper() -> str:
+    return os.environ.get(LOCAL_PEPPER_VARIABLE, LOCAL_PEPPER_DEFAULT)
+
+
+def sql_string_content(value: str) -> str:
+    """Content of a SQL string literal: single quotes doubled."""
+    return value.replace("'", "''")
+
+
+def template_context(environment: Environment, pepper_sql: str) -> dict[str, object]:
+    confluent = environment.confluent
+    amount, unit = confluent.flink.watermark_delay.split()
+    if unit not in _INTERVAL_UNITS:
+        raise RenderError(
+            f"confluent.flink.watermark_delay: use s, min, h or d for a watermark, not {unit!r}"
+        )
+    return {
+        "env": environment.name,
+        "catalog": environment.flink_catalog,
+        "database": environment.flink_database,
+        "raw_topic": confluent.topics.raw.name,
+        "clean_topic": confluent.topics.clean.name,
+        "clean_partitions": confluent.topics.clean.partitions,
+        "clean_retention_ms": confluent.topics.clean.retention_ms,
+        "state_ttl": confluent.flink.state_ttl,
+        "time_zone": confluent.flink.time_zone,
+        "watermark_delay": {"amount": int(amount), "unit": _INTERVAL_UNITS[unit]},
+        "pii_pepper": pepper_sql,
+    }
+
+
+def render_statements(
+    environment: Environment,
+    target: Target = "confluent",
+    *,
+    pepper: str | None = None,
+    statements_dir: Path = STATEMENTS_DIR,
+) -> list[RenderedStatement]:
+    """Render every statement for ``environment`` in submission order."""
+    if target == "confluent":
+        if pepper is not None:
+            raise RenderError("the confluent target never takes a pepper value: Terraform reads the secret")
+        pepper_sql = CONFLUENT_PEPPER
+    else:
+        pepper_sql = sql_string_content(pepper if pepper is not None else local_pepper())
+    context = template_context(environment, pepper_sql)
+    loader = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(statements_dir),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - SQL, not HTML
+    )
+    rendered: dict[str, RenderedStatement] = {}
+    for spec in load_specs(statements_dir / SPEC_FILE.name):
+        version = spec.versions.get(environment.name)
+        if version is None:
+            raise RenderError(
+                f"{statements_dir / SPEC_FILE.name}: statement {spec.id} has no version for environment "
+                f"{environment.name!r}; add `{environment.name}: 1` to its versions"
+            )
+        try:
+            text = loader.get_template(spec.template).render(context)
+            properties = {
+                "sql.current-catalog": environment.flink_catalog,
+                "sql.current-database": environment.flink_database,
+            } | {key: loader.from_string(value).render(context) for key, value in spec.properties.items()}
+        except jinja2.UndefinedError as exc:
+            raise RenderError(
+                f"{statements_dir / spec.template}: {exc.message}; it is not in the context"
+            ) from None
+        except jinja2.TemplateNotFound:
+            raise RenderError(f"{statements_dir / spec.template}: template not found") from None
+        dependencies = tuple(rendered[dependency] for dependency in spec.depends_on)
+        rendered[spec.id] = RenderedStatement(
+            id=spec.id,
+            name=f"{environment.name}-{spec.id}-v{version}",
+            kind=spec.kind,
+            version=version,
+            text=_strip_comment_header(text),
+            properties=dict(sorted(properties.items())),
+            depends_on=tuple(dependency.name for dependency in dependencies),
+            dependency_hashes=tuple(dependency.sha256 for dependency in dependencies),
+        )
+    return list(rendered.values())
+
+
+def _strip_comment_header(text: str) -> str:
+    """Drop the leading ``--`` comment block: it documents the template, not the statement."""
+    lines = text.splitlines()
+    while lines and lines[0].startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines).strip() + "\n"
