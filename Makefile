@@ -39,6 +39,8 @@ setup: $(VENV)/.synced $(FLINK_VENV)/.synced ## Install uv if missing and create
 lint: setup ## ruff, sqlfluff (flink dialect) and workflow checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/salesflow sql lint
+	$(VENV)/bin/salesflow sql lock --check
 
 fmt: setup ## Format Python code
 	$(VENV)/bin/ruff format .

@@ -1,4 +1,7 @@
-"""``salesflow sql``: render (and, in the Flink environment, run) the pipeline's Flink statements."""
+"""``salesflow sql``: render, lint, lock, run and explain the pipeline's Flink statements.
+
+``run`` and ``explain`` need PyFlink; from the main environment they hand over to .venv-flink.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ ENV_OPTION = click.option(
 
 @click.group("sql")
 def sql_group() -> None:
-    """Render and run the Flink statements of flink_statements/."""
+    """Render, lint, lock, run and explain the Flink statements of flink_statements/."""
 
 
 @sql_group.command("render")
@@ -77,3 +80,51 @@ def render_command(env: str, target: str, output_format: str, output_dir: Path |
     for statement, document in zip(statements, documents, strict=True):
         (output_dir / f"{statement.name}.{output_format}").write_text(document, encoding="utf-8")
     click.echo(f"wrote {len(statements)} statements to {output_dir}", err=True)
+
+
+@sql_group.command("lint")
+@click.option(
+    "--env",
+    "envs",
+    type=click.Choice(environment_names()),
+    multiple=True,
+    help="Environment(s) whose config renders the templates; default: every environment.",
+)
+def lint_command(envs: tuple[str, ...]) -> None:
+    """sqlfluff (flink dialect) over flink_statements/, rendered with each environment's config."""
+    from salesflow.sql.lint import lint_statements
+
+    try:
+        problems = lint_statements([load_environment(name) for name in envs or environment_names()])
+    except (ConfigError, RenderError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        raise click.ClickException(f"{len(problems)} sqlfluff problem(s) in flink_statements/")
+    click.echo("flink_statements: sqlfluff clean", err=True)
+
+
+@sql_group.command("lock")
+@click.option("--check", is_flag=True, help="Only check; change nothing (exit 1 on a problem).")
+def lock_command(check: bool) -> None:
+    """Record the hash of every new statement version in flink_statements/statements.lock.json.
+
+    A locked version never changes: if its rendering differs, bump its version in statements.yaml.
+    """
+    from salesflow.sql.lock import LOCK_FILE, LockError, check_lock, load_lock, rendered_for_lock, update_lock
+
+    try:
+        statements = rendered_for_lock([load_environment(name) for name in environment_names()])
+        if check:
+            problems = check_lock(statements, load_lock()).problems()
+            if problems:
+                raise click.ClickException("\n".join(problems))
+            click.echo(f"{LOCK_FILE.name}: all {len(statements)} statements match", err=True)
+            return
+        added = update_lock(statements)
+    except (ConfigError, RenderError, LockError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{LOCK_FILE.name}: added {', '.join(added)}" if added else f"{LOCK_FILE.name}: up to date", err=True
+    )

@@ -21,9 +21,10 @@ from typing import Annotated, Literal
 
 import jinja2
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from salesflow.config import REPO_ROOT, Environment
+from salesflow.sql.properties import STARTUP_MODE, STARTUP_TIMESTAMP
 
 STATEMENTS_DIR = REPO_ROOT / "flink_statements"
 SPEC_FILE = STATEMENTS_DIR / "statements.yaml"
@@ -44,15 +45,31 @@ class RenderError(ValueError):
     """A template or the statement list cannot be rendered; the message names the file and the fix."""
 
 
+class VersionSpec(BaseModel):
+    """A version with a cutover start: ``{version: 2, start_from: "2026-12-07T05:00:00Z"}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Annotated[int, Field(ge=1)]
+    # The new version reads the raw topic from this instant instead of the earliest offset.
+    start_from: AwareDatetime
+
+
 class StatementSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]+$")]
     template: str
     kind: Literal["ddl", "continuous"]
-    versions: dict[str, Annotated[int, Field(ge=1)]]
+    versions: dict[str, Annotated[int, Field(ge=1)] | VersionSpec]
     depends_on: tuple[str, ...] = ()
     properties: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _cutover_only_for_continuous(self) -> StatementSpec:
+        if self.kind != "continuous" and any(isinstance(v, VersionSpec) for v in self.versions.values()):
+            raise ValueError(f"{self.id}: start_from applies to continuous statements only")
+        return self
 
 
 class StatementList(BaseModel):
@@ -163,18 +180,21 @@ def render_statements(
     )
     rendered: dict[str, RenderedStatement] = {}
     for spec in load_specs(statements_dir / SPEC_FILE.name):
-        version = spec.versions.get(environment.name)
-        if version is None:
+        version_spec = spec.versions.get(environment.name)
+        if version_spec is None:
             raise RenderError(
                 f"{statements_dir / SPEC_FILE.name}: statement {spec.id} has no version for environment "
                 f"{environment.name!r}; add `{environment.name}: 1` to its versions"
             )
+        version = version_spec if isinstance(version_spec, int) else version_spec.version
         try:
             text = loader.get_template(spec.template).render(context)
             properties = {
                 "sql.current-catalog": environment.flink_catalog,
                 "sql.current-database": environment.flink_database,
             } | {key: loader.from_string(value).render(context) for key, value in spec.properties.items()}
+            if isinstance(version_spec, VersionSpec):
+                properties |= _startup_properties(version_spec)
         except jinja2.UndefinedError as exc:
             raise RenderError(
                 f"{statements_dir / spec.template}: {exc.message}; it is not in the context"
@@ -193,6 +213,14 @@ def render_statements(
             dependency_hashes=tuple(dependency.sha256 for dependency in dependencies),
         )
     return list(rendered.values())
+
+
+def _startup_properties(version: VersionSpec) -> dict[str, str]:
+    """Confluent statement properties that start a new version at ``start_from`` (see README: cutover)."""
+    return {
+        STARTUP_MODE: "timestamp",
+        STARTUP_TIMESTAMP: str(int(version.start_from.timestamp() * 1000)),
+    }
 
 
 def _strip_comment_header(text: str) -> str:
