@@ -5,12 +5,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import click
 
-from salesflow.config import ConfigError, environment_names, load_environment
+from salesflow.config import REPO_ROOT, ConfigError, environment_names, load_environment
 from salesflow.sql.render import LOCAL_PEPPER_VARIABLE, RenderError, local_pepper, render_statements
 
 ENV_OPTION = click.option(
@@ -80,6 +84,131 @@ def render_command(env: str, target: str, output_format: str, output_dir: Path |
     for statement, document in zip(statements, documents, strict=True):
         (output_dir / f"{statement.name}.{output_format}").write_text(document, encoding="utf-8")
     click.echo(f"wrote {len(statements)} statements to {output_dir}", err=True)
+
+
+# -- local Flink ------------------------------------------------------------------------------------
+
+FLINK_PYTHON_VARIABLE = "SALESFLOW_FLINK_PYTHON"  # overrides .venv-flink/bin/python (tests, CI images)
+_REEXEC_MARK = "SALESFLOW_FLINK_REEXEC"
+
+
+def flink_python() -> Path:
+    return Path(os.environ.get(FLINK_PYTHON_VARIABLE, REPO_ROOT / ".venv-flink" / "bin" / "python"))
+
+
+def _run_in_flink_environment(arguments: list[str]) -> bool:
+    """If PyFlink is missing here, run ``salesflow <arguments>`` with the Flink environment's Python.
+
+    Returns False when PyFlink is importable (the caller runs in-process). PyFlink pins pyarrow<17,
+    so it lives in its own environment (.venv-flink) and the main one hands Flink work over to it.
+    """
+    if importlib.util.find_spec("pyflink") is not None:
+        return False
+    python = flink_python()
+    if os.environ.get(_REEXEC_MARK) or not python.is_file():
+        raise click.ClickException(
+            f"PyFlink is not installed here and the Flink environment ({python}) is missing or broken; "
+            "run `make setup` (it creates .venv-flink)"
+        )
+    completed = subprocess.run(
+        [str(python), "-m", "salesflow.cli", *arguments],
+        env={**os.environ, _REEXEC_MARK: "1"},
+        check=False,
+    )
+    if completed.returncode:
+        raise SystemExit(completed.returncode)
+    return True
+
+
+@sql_group.command("run")
+@ENV_OPTION
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Kafka records as JSON lines ({key, timestamp, value}, as `salesflow generate` writes them) "
+    "or an Avro container of the same envelope. `timestamp` becomes $rowtime.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="-",
+    show_default=True,
+    help="Where to write the clean lines, one JSON object per line (schemas/sales_order_line.avsc "
+    "field names, ISO-8601 UTC timestamps, decimals as strings). '-' writes to stdout.",
+)
+def run_command(env: str, input_path: Path, output_path: Path) -> None:
+    """Run the environment's statements on a local Apache Flink over an input file.
+
+    The production text runs unchanged (pepper from $SALESFLOW_PII_PEPPER or a local-only default);
+    see flink_statements/README.md for what is local. Example:
+
+        salesflow sql run --env dev --input events.jsonl --output lines.jsonl
+    """
+    arguments = ["sql", "run", "--env", env, "--input", str(input_path), "--output", str(output_path)]
+    if _run_in_flink_environment(arguments):
+        return
+    import orjson
+
+    from salesflow.event_files import atomic_output, read_events
+    from salesflow.records import RecordError
+    from salesflow.sql.harness import FlinkHarness, HarnessError
+    from salesflow.sql.properties import PropertyError
+
+    started = time.monotonic()
+    try:
+        run = FlinkHarness().run(
+            load_environment(env), read_events(input_path), pepper=local_pepper(), source=str(input_path)
+        )
+    except (ConfigError, RenderError, RecordError, PropertyError, HarnessError) as exc:
+        raise click.ClickException(str(exc)) from None
+    with atomic_output(None if str(output_path) == "-" else output_path) as handle:
+        for row in run.rows:
+            handle.write(orjson.dumps(row) + b"\n")
+    summary = run.input
+    click.echo(
+        f"{summary.records} records in ({summary.before_start} before the startup timestamp), "
+        f"{len(run.orders_in)} orders; {len(run.rows)} lines out for {len(run.orders_out)} orders; "
+        f"{summary.fed - len(run.orders_in)} duplicate emissions dropped; "
+        f"{len(run.dropped_orders)} orders dropped as late (first emission behind the watermark); "
+        f"{time.monotonic() - started:.1f} s",
+        err=True,
+    )
+    if run.dropped_orders:
+        shown = ", ".join(sorted(run.dropped_orders)[:10])
+        click.echo(f"late orders: {shown}{' ...' if len(run.dropped_orders) > 10 else ''}", err=True)
+
+
+@sql_group.command("explain")
+@ENV_OPTION
+@click.option(
+    "--sink",
+    type=click.Choice(["append", "any"]),
+    default="any",
+    show_default=True,
+    help="any: plan against a sink that accepts every change and show what the statement emits; "
+    "append: plan against an append-only sink like the clean topic.",
+)
+def explain_command(env: str, sink: str) -> None:
+    """Print EXPLAIN CHANGELOG_MODE of each continuous statement and check it is insert-only."""
+    if _run_in_flink_environment(["sql", "explain", "--env", env, "--sink", sink]):
+        return
+    from salesflow.sql.harness import FlinkHarness, HarnessError
+    from salesflow.sql.plans import NotInsertOnlyError, insert_only_problems
+
+    try:
+        plans = FlinkHarness().explain(load_environment(env), pepper=local_pepper(), sink=sink)
+    except (ConfigError, RenderError, HarnessError, NotInsertOnlyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    failures = []
+    for name, plan in plans.items():
+        click.echo(f"-- {name}\n{plan}")
+        failures += [f"{name}: {problem}" for problem in insert_only_problems(plan)]
+    if failures:
+        raise click.ClickException("not insert-only:\n" + "\n".join(failures))
+    click.echo(f"insert-only: {', '.join(plans)}", err=True)
 
 
 @sql_group.command("lint")
