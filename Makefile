@@ -16,7 +16,7 @@ export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean
+.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ test-main: setup
 
 test-flink: setup
 	@if [ -d tests/flink ]; then $(FLINK_PY) -m pytest tests/flink; else echo "no Flink tests yet"; fi
+
+bench-sql: setup ## Wall time of the SQL tests and of `salesflow sql run` on 10k events, against peers
+	$(PY) bench/sql_suite.py
 
 demo: setup ## Run the pipeline end to end on this machine
 	$(VENV)/bin/salesflow generate --events 100000 --output .salesflow/events.jsonl
