@@ -173,7 +173,8 @@ def run_command(env: str, input_path: Path, output_path: Path) -> None:
         f"{len(run.orders_in)} orders; {len(run.rows)} lines out for {len(run.orders_out)} orders; "
         f"{summary.fed - len(run.orders_in)} duplicate emissions dropped; "
         f"{len(run.dropped_orders)} orders dropped as late (first emission behind the watermark); "
-        f"{time.monotonic() - started:.1f} s",
+        + (f"{len(summary.itemless)} orders without items; " if summary.itemless else "")
+        + f"{time.monotonic() - started:.1f} s",
         err=True,
     )
     if run.dropped_orders:

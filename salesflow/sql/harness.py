@@ -74,8 +74,8 @@ class HarnessRun:
 
     @property
     def dropped_orders(self) -> set[str]:
-        """Orders that were read but produced no line: their first emission was behind the watermark."""
-        return self.orders_in - self.orders_out
+        """Orders read with items but without a line out: their first emission was behind the watermark."""
+        return self.orders_in - (self.input.itemless or set()) - self.orders_out
 
 
 class FlinkHarness:

@@ -43,6 +43,7 @@ class InputSummary:
     records: int = 0  # records read from the input
     before_start: int = 0  # skipped: Kafka timestamp before the statement's startup timestamp
     order_ids: set[str] | None = None  # distinct order_id of the records fed to Flink
+    itemless: set[str] | None = None  # orders fed only with emissions without items (no lines)
 
     @property
     def fed(self) -> int:
@@ -58,6 +59,8 @@ def flatten_records(
     """Validate each record's value and yield the JSON line the local raw table reads."""
     value_schema = load_schema_json(SALES_ORDER)
     summary.order_ids = set() if summary.order_ids is None else summary.order_ids
+    summary.itemless = set() if summary.itemless is None else summary.itemless
+    with_items: set[str] = set()
     for number, record in enumerate(records, start=1):
         summary.records += 1
         try:
@@ -73,7 +76,10 @@ def flatten_records(
         row = datum_to_json(datum, value_schema)  # normalised: ISO timestamps with ms, plain decimals
         row[ROWTIME] = format_epoch_ms(record.timestamp)
         summary.order_ids.add(row["order_id"])
+        if row["items"]:
+            with_items.add(row["order_id"])
         yield orjson.dumps(row) + b"\n"
+    summary.itemless |= summary.order_ids - with_items
 
 
 def read_sink_rows(directory: Path, columns: list[Column]) -> list[dict[str, Any]]:

@@ -22,10 +22,13 @@ def test_lateness_bound_is_the_configured_watermark_delay(
         # A late first emission is lost, but a re-send that is not late is then the first one seen.
         order("SO-RESCUED", newest - delay - 5_000, event="first"),
         order("SO-RESCUED", newest - delay + 5_000, event="resend", city="Bonn"),
+        # Not late, but without items: no line, and not counted as dropped.
+        order("SO-NO-ITEMS", newest - 30_000, items=()),
     ]
     run = harness.run(dev, records, pepper=PEPPER)
     assert run.orders_out == {"SO-NEWEST", "SO-WITHIN-1S", "SO-AT-BOUND", "SO-RESCUED"}
     assert run.dropped_orders == {"SO-BEYOND-1MS", "SO-BEYOND-1S"}
+    assert run.input.itemless == {"SO-NO-ITEMS"}
     assert [row["customer_city"] for row in run.rows if row["order_id"] == "SO-RESCUED"] == ["Bonn"]
 
 
