@@ -225,6 +225,7 @@ class Exporter(Strict):
 
 class Environment(Strict):
     name: Name
+    prevent_destroy: bool
     confluent: Confluent
     aws: Aws
     exporter: Exporter

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cdktf import App
 
-from salesflow.config import Environment, environment_names, load_environment
+from salesflow.config import Environment, load_environment
 from terraform.artifact import load_exporter_artifact
 from terraform.confluent.schema import SchemaError, validate_terraform_json
 from terraform.stacks.aws_stack import AwsStack
@@ -43,16 +43,6 @@ def add_environment(app: App, environment: Environment) -> EnvironmentStacks:
     return EnvironmentStacks(environment, confluent, flink, aws)
 
 
-def resolve_environments(selection: str) -> list[str]:
-    """``dev``, ``prod`` or ``all`` (every file in environments/)."""
-    known = environment_names()
-    if selection == "all":
-        return known
-    if selection not in known:
-        raise ValueError(f"unknown environment {selection!r}; choose one of {', '.join([*known, 'all'])}")
-    return [selection]
-
-
 def build_app(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR) -> tuple[App, list[EnvironmentStacks]]:
     # Stack traces would embed absolute paths of this machine in the output's metadata.
     app = App(outdir=str(outdir), stack_traces=False, skip_validation=False)
@@ -60,16 +50,25 @@ def build_app(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR) -> tuple[App,
 
 
 def synth(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR) -> list[Path]:
-    """Synthesize into a clean ``outdir``; returns the stack files, after the Confluent schema check."""
-    if outdir.exists():
-        shutil.rmtree(outdir)
-    app, _ = build_app(names, outdir)
-    app.synth()
-    files = sorted(outdir.glob("stacks/*/cdk.tf.json"))
-    errors: list[SchemaError] = []
-    for path in files:
-        errors += validate_terraform_json(json.loads(path.read_text(encoding="utf-8")), path.parent.name)
-    if errors:
-        details = "\n  ".join(str(error) for error in errors)
-        raise ValueError(f"synthesized Confluent configuration violates the provider schema:\n  {details}")
-    return files
+    """Synthesize and schema-check every stack, then replace ``outdir`` as a whole.
+
+    Output is built next to ``outdir`` and swapped in only when complete and valid: a failed synth
+    leaves the previous output as it was, never a half-written one.
+    """
+    staging = outdir.with_name(f"{outdir.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        app, _ = build_app(names, staging)
+        app.synth()
+        errors: list[SchemaError] = []
+        for path in sorted(staging.glob("stacks/*/cdk.tf.json")):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            errors += validate_terraform_json(document, path.parent.name)
+        if errors:
+            details = "\n  ".join(str(error) for error in errors)
+            raise ValueError(f"synthesized Confluent blocks violate the provider schema:\n  {details}")
+        shutil.rmtree(outdir, ignore_errors=True)
+        staging.rename(outdir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(outdir.glob("stacks/*/cdk.tf.json"))

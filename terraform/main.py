@@ -25,16 +25,28 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
-    from salesflow.config import ConfigError
-    from terraform.app import DEFAULT_OUTDIR, resolve_environments, synth
-    from terraform.artifact import ArtifactError
+    from salesflow.config import ConfigError, environment_names, load_environment
+    from terraform.artifact import ArtifactError, load_exporter_artifact
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="all", help="dev, prod or all (default: all)")
-    parser.add_argument("--outdir", type=Path, default=DEFAULT_OUTDIR, help="output directory")
+    parser.add_argument("--outdir", type=Path, help="output directory (default: terraform/cdktf.out)")
     arguments = parser.parse_args(argv)
+    known = environment_names()
+    if arguments.env != "all" and arguments.env not in known:
+        print(
+            f"synth failed: unknown environment {arguments.env!r}; choose {', '.join([*known, 'all'])}",
+            file=sys.stderr,
+        )
+        return 1
+    names = known if arguments.env == "all" else [arguments.env]
     try:
-        files = synth(resolve_environments(arguments.env), arguments.outdir)
+        # Fail fast, before cdktf's bindings load: every input must be there.
+        for name in names:
+            load_exporter_artifact(load_environment(name).exporter.lambda_.architecture)
+        from terraform.app import DEFAULT_OUTDIR, synth
+
+        files = synth(names, arguments.outdir or DEFAULT_OUTDIR)
     except (ArtifactError, ConfigError, ValueError) as exc:
         print(f"synth failed: {exc}", file=sys.stderr)
         return 1

@@ -20,10 +20,6 @@ from constructs import Construct
 
 from salesflow.config import Environment
 
-# Environments whose long-lived objects (topics, schemas, Tableflow, statements, cluster) carry
-# prevent_destroy: a plan that would replace or destroy them fails until someone removes the guard.
-PROTECTED_ENVIRONMENTS = frozenset({"prod"})
-
 # Stack parts, in apply order: the Flink and AWS stacks read the Confluent stack's outputs.
 CONFLUENT = "confluent"
 FLINK = "flink"
@@ -80,8 +76,8 @@ def aws_provider(scope: Construct, environment: Environment, part: str) -> AwsPr
 
 
 def protection(environment: Environment) -> TerraformResourceLifecycle | None:
-    """``prevent_destroy`` for the long-lived objects of protected environments."""
-    if environment.name in PROTECTED_ENVIRONMENTS:
+    """``prevent_destroy`` on long-lived objects when the environment file asks for it (prod does)."""
+    if environment.prevent_destroy:
         return TerraformResourceLifecycle(prevent_destroy=True)
     return None
 
