@@ -403,9 +403,9 @@ class AwsStack(TerraformStack):
         permissions = DataAwsIamPolicyDocument(self, "exporter_permissions", statement=policy_statements)
         IamRolePolicy(self, "exporter_role_policy", name="exporter", role=role.id, policy=permissions.json)
 
-        table = environment.confluent
-        environment_id = table.environment.id or platform.get_string(ConfluentOutputs.ENVIRONMENT_ID)
-        cluster_id = table.kafka_cluster.id or platform.get_string(ConfluentOutputs.KAFKA_CLUSTER_ID)
+        confluent = environment.confluent
+        environment_id = confluent.environment.id or platform.get_string(ConfluentOutputs.ENVIRONMENT_ID)
+        cluster_id = confluent.kafka_cluster.id or platform.get_string(ConfluentOutputs.KAFKA_CLUSTER_ID)
         function = LambdaFunction(
             self,
             "exporter",
@@ -428,9 +428,9 @@ class AwsStack(TerraformStack):
                     "CATALOG_TYPE": "rest",
                     "CATALOG_URI": catalog_uri(environment, environment_id),
                     "CATALOG_CREDENTIAL_SECRET_ID": catalog_secret_arn,
-                    "CATALOG_VENDED_CREDENTIALS": "true" if table.tableflow.storage == "managed" else "false",
+                    "CATALOG_VENDED_CREDENTIALS": str(confluent.tableflow.storage == "managed").lower(),
                     "TABLE_NAMESPACE": cluster_id,
-                    "TABLE_NAME": table.topics.clean.name,
+                    "TABLE_NAME": confluent.topics.clean.name,
                     "EXPORT_BUCKET": export.bucket,
                     "EXPORT_PREFIX": export.prefix,
                     "SNS_TOPIC_ARN": exports_topic.arn,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from cdktf import ITerraformDependable, TerraformStack
+from cdktf import ITerraformDependable, TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
@@ -76,7 +76,11 @@ class ConfluentOutputs:
     SECRETS_KMS_KEY_ARN = "secrets_kms_key_arn"
 
 
-def _meta(*, depends_on: list[ITerraformDependable] | None = None, lifecycle=None) -> Meta:
+def _meta(
+    *,
+    depends_on: list[ITerraformDependable] | None = None,
+    lifecycle: TerraformResourceLifecycle | None = None,
+) -> Meta:
     meta: Meta = {}
     if depends_on:
         meta["depends_on"] = depends_on
