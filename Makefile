@@ -12,11 +12,14 @@ VENV := .venv
 FLINK_VENV := .venv-flink
 PY := $(VENV)/bin/python
 FLINK_PY := $(FLINK_VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
+INFRA_BYTECODE := $(VENV)/.infra-bytecode
+SYNTH_OUT := terraform/cdktf.out
 export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql
+.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -33,7 +36,19 @@ $(FLINK_VENV)/.synced: pyproject.toml uv.lock | uv
 	UV_PROJECT_ENVIRONMENT=$(FLINK_VENV) $(UV) sync --locked --no-default-groups --group flink
 	@touch $@
 
-setup: $(VENV)/.synced $(FLINK_VENV)/.synced ## Install uv if missing and create both environments
+# checkov has its own pinned environment (tools/checkov/uv.lock): its dependency tree stays out of uv.lock.
+$(CHECKOV_VENV)/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock | uv
+	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_VENV)) $(UV) sync --locked --project tools/checkov
+	@touch $@
+
+# cdktf's prebuilt AWS bindings are ~230 MB of Python; with PYTHONDONTWRITEBYTECODE=1 every synth would
+# compile them again (~30 s). Compile them once per environment sync.
+$(INFRA_BYTECODE): $(VENV)/.synced
+	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	$(PY) -m compileall -q -j 0 "$$site/cdktf_cdktf_provider_aws" "$$site/cdktf" "$$site/constructs" "$$site/jsii" >/dev/null
+	@touch $@
+
+setup: $(VENV)/.synced $(FLINK_VENV)/.synced $(CHECKOV_VENV)/.synced $(INFRA_BYTECODE) ## Install uv if missing and create the environments
 	@command -v java >/dev/null || { echo "Java 17 is required for the local Flink harness (apt-get install openjdk-17-jre-headless)"; exit 1; }
 
 lint: setup ## ruff, sqlfluff (flink dialect) and workflow checks
@@ -61,5 +76,12 @@ demo: setup ## Run the pipeline end to end on this machine
 	$(VENV)/bin/salesflow generate --events 100000 --output .salesflow/events.jsonl
 	@echo "Sample events written to .salesflow/events.jsonl. Next: the Flink statement, the Iceberg table and the exporter (see README)."
 
+synth: setup ## Synthesize Terraform JSON (ENV=dev|prod|all) into terraform/cdktf.out/stacks/<stack>/cdk.tf.json
+	$(PY) terraform/main.py --env $(ENV) --outdir $(SYNTH_OUT)
+
+scan: ENV = all
+scan: synth ## checkov on every synthesized stack (ENV=all unless given): 0 failed, skips justified inline
+	$(CHECKOV_VENV)/bin/python tools/checkov/scan.py $(SYNTH_OUT)/stacks
+
 clean: ## Remove environments, build output and local runs
-	rm -rf $(VENV) $(FLINK_VENV) .salesflow out build terraform/cdktf.out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FLINK_VENV) $(CHECKOV_VENV) .salesflow out build terraform/cdktf.out .pytest_cache .ruff_cache

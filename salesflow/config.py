@@ -52,6 +52,7 @@ class KafkaCluster(Strict):
     cloud: Literal["AWS", "GCP", "AZURE"]
     region: str
     type: Literal["basic", "standard", "enterprise", "dedicated"]
+    availability: Literal["SINGLE_ZONE", "MULTI_ZONE", "LOW", "HIGH"]
     cku: Annotated[int, Field(ge=1)] | None = None
 
     @property
@@ -205,6 +206,7 @@ class Exporter(Strict):
     schedule: Schedule
     week_time_zone: str
     analysts: Annotated[list[Email], Field(min_length=1)]
+    alarm_emails: Annotated[list[Email], Field(min_length=1)]
     reports: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]], Field(min_length=1)]
     lambda_: LambdaSettings = Field(alias="lambda")
 
@@ -223,6 +225,7 @@ class Exporter(Strict):
 
 class Environment(Strict):
     name: Name
+    prevent_destroy: bool
     confluent: Confluent
     aws: Aws
     exporter: Exporter

@@ -1,0 +1,5 @@
+"""CDKTF app of salesflow: Confluent, Flink and AWS stacks per environment (see terraform/README.md).
+
+Every ``cdktf`` import of the repository lives under this package; ``python terraform/main.py``
+synthesizes plain Terraform JSON into ``terraform/cdktf.out/stacks/<stack>/cdk.tf.json``.
+"""

@@ -1,0 +1,1 @@
+"""The three stacks of an environment, in apply order: Confluent, Flink, AWS."""

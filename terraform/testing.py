@@ -1,0 +1,40 @@
+"""cdktf's ``Testing`` helpers for the test suite (every cdktf import stays inside terraform/)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cdktf import App, TerraformStack, Testing
+from constructs import Construct
+
+
+def new_app() -> App:
+    """An app for stacks built directly in a test (cdktf.Testing's, with its test defaults)."""
+    return Testing.app()
+
+
+def synth_stack(stack: TerraformStack) -> str:
+    """The stack's Terraform JSON as cdktf.Testing renders it (metadata comments removed)."""
+    return Testing.synth(stack)
+
+
+def synth_constructs(build: Callable[[Construct], Any]) -> dict[str, Any]:
+    """Terraform JSON of a throw-away stack holding whatever ``build(stack)`` adds."""
+    stack = TerraformStack(Testing.app(), "under-test")
+    build(stack)
+    return json.loads(Testing.synth(stack))
+
+
+def has_resource(synthesized: str, resource_type: str, properties: Mapping[str, Any]) -> bool:
+    """cdktf.Testing: a resource of ``resource_type`` whose configuration contains ``properties``."""
+    return Testing.to_have_resource_with_properties(synthesized, resource_type, dict(properties))
+
+
+def has_data_source(synthesized: str, data_type: str, properties: Mapping[str, Any]) -> bool:
+    return Testing.to_have_data_source_with_properties(synthesized, data_type, dict(properties))
+
+
+def has_provider(synthesized: str, provider_type: str, properties: Mapping[str, Any]) -> bool:
+    return Testing.to_have_provider_with_properties(synthesized, provider_type, dict(properties))
