@@ -53,14 +53,6 @@ def _parse_moment(value: str | None, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def default_generation_window(now: datetime, weeks: int = 3) -> tuple[datetime, datetime]:
-    """``weeks`` full ISO weeks ending at the Monday 00:00 UTC that starts the current week."""
-    monday = (now.astimezone(UTC) - timedelta(days=now.astimezone(UTC).weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    return monday - timedelta(weeks=weeks), monday
-
-
 @main.command("generate")
 @click.option(
     "--events",
@@ -160,13 +152,13 @@ def generate_command(
         salesflow generate --events 100000 --seed 7 -o events.jsonl
     """
     from salesflow.event_files import write_events
-    from salesflow.generator import GenerationStats, GeneratorSettings, generate
+    from salesflow.generator import GenerationStats, GeneratorSettings, finished_weeks, generate
 
     if bool(bootstrap_servers) != bool(schema_registry_url):
         _fail("--bootstrap-servers and --schema-registry-url go together")
     if output_format == "avro" and (output is None or str(output) == "-"):
         _fail("--format avro needs --output <file> (binary output is not written to a terminal)")
-    default_start, default_end = default_generation_window(datetime.now(UTC))
+    default_start, default_end = finished_weeks(datetime.now(UTC))
     try:
         settings = GeneratorSettings(
             start=_parse_moment(start, default_start),

@@ -16,7 +16,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
@@ -285,6 +285,13 @@ STORE_PAYMENT = _Weighted(STORE_PAYMENTS, STORE_PAYMENT_WEIGHTS)
 COUNTRY = _Weighted(list(COUNTRY_WEIGHTS), list(COUNTRY_WEIGHTS.values()))
 LINE_COUNT = _Weighted((1, 2, 3, 4, 5), (35, 30, 18, 10, 7))
 QUANTITY = _Weighted((1, 2, 3, 4), (70, 20, 7, 3))
+
+
+def finished_weeks(now: datetime, weeks: int = 3) -> tuple[datetime, datetime]:
+    """``weeks`` full ISO weeks (UTC) ending at the Monday 00:00 that starts the current week."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=weeks), monday
 
 
 def _ascii_fold(text: str) -> str:
