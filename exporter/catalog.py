@@ -49,6 +49,8 @@ def catalog_properties(settings: Settings, read_secret: SecretReader = read_secr
         "uri": settings.catalog_uri,
         "credential": credential,
         "scope": "catalog",
+        # The REST spec's token endpoint under the catalog URL (PyIceberg's implicit default, made explicit).
+        "oauth2-server-uri": settings.catalog_uri.rstrip("/") + "/v1/oauth/tokens",
     }
     if settings.catalog_vended_credentials:
         properties["header.X-Iceberg-Access-Delegation"] = "vended-credentials"

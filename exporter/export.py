@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
-from aws_lambda_powertools import Logger
 from pyiceberg.table import Table
 
 from exporter import __version__
 from exporter.catalog import load_table, open_catalog
 from exporter.csv_files import CsvFile, write_csv
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
+from exporter.log import logger
 from exporter.publish import (
     BOTO_CONFIG,
     ReportObject,
@@ -39,8 +39,6 @@ from exporter.reports import (
 )
 from exporter.settings import Settings
 from exporter.weeks import IsoWeek
-
-logger = Logger(child=True)
 
 # Low-cardinality text columns are read dictionary-encoded: a 1M-line week stays well inside Lambda memory.
 DICTIONARY_COLUMNS = (

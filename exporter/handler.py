@@ -14,13 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from exporter.export import run_export
+from exporter.log import logger
 from exporter.settings import settings_from_env
 from exporter.weeks import week_from_event
-
-logger = Logger()
 
 
 @logger.inject_lambda_context(log_event=True, clear_state=True)
