@@ -7,6 +7,7 @@ import json
 import sys
 
 from exporter.export import run_export
+from exporter.log import logger
 from exporter.settings import settings_from_env
 from exporter.weeks import week_from_event
 
@@ -17,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     when.add_argument("--week", help="ISO week to export, e.g. 2026-W47")
     when.add_argument("--scheduled-time", help="export the ISO week before this ISO-8601 time")
     args = parser.parse_args(argv)
+    logger.registered_handler.setStream(sys.stderr)  # JSON logs on stderr, the summary on stdout
     event = {"week": args.week} if args.week else {"scheduled_time": args.scheduled_time}
     try:
         settings = settings_from_env()

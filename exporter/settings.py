@@ -57,8 +57,10 @@ def _optional(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate every setting; the first problem raises a SettingsError naming the variable."""
+def settings_from_env(environ: Mapping[str, str] | None = None, require_topic: bool = True) -> Settings:
+    """Read and validate every setting; the first problem raises a SettingsError naming the variable.
+
+    ``require_topic=False`` (local command line only) makes SNS_TOPIC_ARN optional: no notification."""
     environ = os.environ if environ is None else environ
     catalog_type = _required(environ, "CATALOG_TYPE", "set it to 'rest' (Tableflow) or 'sql' (local)")
     if catalog_type not in ("rest", "sql"):
@@ -98,8 +100,12 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     prefix = _required(environ, "EXPORT_PREFIX", "the key prefix of the reports, e.g. weekly").strip("/")
     if not _PREFIX.match(prefix):
         raise SettingsError(f"EXPORT_PREFIX {prefix!r} must be path segments of [A-Za-z0-9_.-], e.g. weekly")
-    topic = _required(environ, "SNS_TOPIC_ARN", "the SNS topic the analysts subscribe to")
-    if not _SNS_ARN.match(topic):
+    topic = (
+        _required(environ, "SNS_TOPIC_ARN", "the SNS topic the analysts subscribe to")
+        if require_topic
+        else _optional(environ, "SNS_TOPIC_ARN")
+    )
+    if topic is not None and not _SNS_ARN.match(topic):
         raise SettingsError(
             f"SNS_TOPIC_ARN {topic!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)"
         )
