@@ -30,6 +30,7 @@ from exporter.publish import (
 from exporter.read import read_week
 from exporter.reports import (
     REPORTS_FILE,
+    ColumnCodes,
     ReportSpec,
     compute_aggregate,
     compute_listing,
@@ -136,10 +137,14 @@ def run_export(
     del read
     folder = week_prefix(settings.export_prefix, str(week))
     with tempfile.TemporaryDirectory(prefix="salesflow-export-", dir=workdir) as scratch:
+        codes = ColumnCodes(lines)
         objects = [
-            ReportObject(spec.name, _write_report(spec, lines, Path(scratch)), f"{folder}/{spec.name}.csv")
+            ReportObject(
+                spec.name, _write_report(spec, lines, codes, Path(scratch)), f"{folder}/{spec.name}.csv"
+            )
             for spec in specs
         ]
+        del codes
         del lines
         if on_files is not None:
             on_files(objects)
@@ -186,13 +191,13 @@ def _scan_columns(specs: list[ReportSpec], table_columns: list[str]) -> list[str
     return [name for name in table_columns if name in needed]
 
 
-def _write_report(spec: ReportSpec, lines: Any, folder: Path) -> CsvFile:
+def _write_report(spec: ReportSpec, lines: Any, codes: ColumnCodes, folder: Path) -> CsvFile:
     path = folder / f"{spec.name}.csv"
     if spec.is_listing:
         projected, order = compute_listing(spec, lines)
         written = write_csv(projected, path, order)
     else:
-        written = write_csv(compute_aggregate(spec, lines), path)
+        written = write_csv(compute_aggregate(spec, lines, codes), path)
     logger.info(
         "report written",
         extra={"report": spec.name, "rows": written.rows, "bytes": written.bytes, "sha256": written.sha256},

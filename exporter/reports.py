@@ -230,46 +230,89 @@ def compute_listing(spec: ReportSpec, lines: pa.Table) -> tuple[pa.Table, pa.Arr
     return table, sort_order(table, keys)
 
 
-def compute_aggregate(spec: ReportSpec, lines: pa.Table) -> pa.Table:
+class ColumnCodes:
+    """Text columns as int32 codes in value order, computed once per week and shared by the reports.
+
+    Hash aggregation over small integers is several times faster than over strings, and because
+    code order is value order, min/max/sort on codes equal min/max/sort on the values.
+    """
+
+    def __init__(self, lines: pa.Table) -> None:
+        self.lines = lines
+        self._cache: dict[str, tuple[pa.ChunkedArray, pa.Array | None]] = {}
+
+    def get(self, name: str) -> tuple[pa.ChunkedArray, pa.Array | None]:
+        """(codes, values in code order), or (the column, None) for a column that is not text."""
+        if name not in self._cache:
+            self._cache[name] = self._encode(self.lines.column(name))
+        return self._cache[name]
+
+    @staticmethod
+    def _encode(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.Array | None]:
+        kind = column.type
+        if not pa.types.is_dictionary(kind):
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                return column, None
+            column = pc.dictionary_encode(column)
+        if column.num_chunks == 0:
+            return pa.chunked_array([], pa.int32()), pa.array([], column.type.value_type)
+        if len({id(chunk.dictionary) for chunk in column.chunks}) > 1:
+            column = pa.table({"c": column}).unify_dictionaries().column("c")
+        dictionary = column.chunk(0).dictionary
+        order = pc.array_sort_indices(dictionary)
+        rank = _inverse(order)
+        codes = pa.chunked_array([rank.take(chunk.indices) for chunk in column.chunks], pa.int32())
+        return codes, dictionary.take(order)
+
+
+def _inverse(order: pa.Array) -> pa.Array:
+    """The inverse of a permutation: position of each original index in sorted order."""
+    import numpy as np
+
+    positions = np.empty(len(order), dtype=np.int32)
+    positions[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
+    return pa.array(positions)
+
+
+def compute_aggregate(spec: ReportSpec, lines: pa.Table, codes: ColumnCodes | None = None) -> pa.Table:
+    codes = codes or ColumnCodes(lines)
     group = list(spec.group_by)
-    plain = _decoded(lines.select(sorted(spec.input_columns)), keep=group)
-    aggregations = []
+    inputs = sorted(spec.input_columns)
+    if inputs:
+        coded = pa.table({name: codes.get(name)[0] for name in inputs})
+    else:  # only counts and no group_by: a placeholder column carries the row count
+        coded = pa.table({"_": pa.nulls(lines.num_rows, pa.int8())})
+    aggregations: list[tuple[Any, str]] = []
     for metric in spec.metrics:
         if metric.op == "count":
             aggregations.append(([], "count_all"))
         elif metric.op in COLUMN_OPS:
             aggregations.append((metric.column, metric.op))
-    grouped = plain.group_by(group, use_threads=False).aggregate(aggregations) if group else None
-    if grouped is None:  # no group_by: one row over the whole week
-        grouped = plain.group_by([], use_threads=False).aggregate(aggregations) if aggregations else None
-    columns: dict[str, pa.ChunkedArray | pa.Array] = {}
-    keys = [grouped.column(name) for name in group] if grouped is not None else []
-    for name, array in zip(group, keys, strict=True):
-        columns[name] = array
+    grouped = coded.group_by(group, use_threads=False).aggregate(aggregations)
+    columns: dict[str, Any] = {name: _decode(codes, name, grouped.column(name)) for name in group}
     cursor = len(group)
-    row_keys = _row_keys(keys, grouped.num_rows if grouped is not None else 0)
+    row_keys = _row_keys([grouped.column(name) for name in group], grouped.num_rows)
     for metric in spec.metrics:
         if metric.op == "count" or metric.op in COLUMN_OPS:
-            columns[metric.name] = grouped.column(cursor)
+            result = grouped.column(cursor)
             cursor += 1
+            columns[metric.name] = (
+                _decode(codes, metric.column, result) if metric.op in {"min", "max"} else result
+            )
         elif metric.op == "count_repeat":
-            columns[metric.name] = _count_repeat(plain, group, metric, row_keys)
+            columns[metric.name] = _count_repeat(coded, group, metric, row_keys)
         elif metric.op == "ratio":
             columns[metric.name] = _ratio(
                 columns[metric.numerator], columns[metric.denominator], metric.scale
             )
     table = pa.table({name: columns[name] for name in spec.output_columns})
-    return table.take(sort_order(table, list(dict.fromkeys(spec.sort_by + tuple(group)))))
+    keys = list(dict.fromkeys(spec.sort_by + tuple(group)))
+    return table.take(sort_order(table, keys)) if keys else table
 
 
-def _decoded(table: pa.Table, keep: Sequence[str]) -> pa.Table:
-    """Dictionary columns as plain values (hash kernels of min/max need them), except ``keep``."""
-    columns = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_dictionary(column.type) and name not in keep:
-            column = column.cast(column.type.value_type)
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
+def _decode(codes: ColumnCodes, name: str | None, result: Any) -> Any:
+    values = codes.get(name)[1] if name else None
+    return result if values is None else values.take(result)
 
 
 def _row_keys(keys: list[Any], rows: int) -> list[tuple[Any, ...]]:
@@ -278,22 +321,16 @@ def _row_keys(keys: list[Any], rows: int) -> list[tuple[Any, ...]]:
 
 
 def _count_repeat(
-    plain: pa.Table, group: list[str], metric: Metric, row_keys: list[tuple[Any, ...]]
+    coded: pa.Table, group: list[str], metric: Metric, row_keys: list[tuple[Any, ...]]
 ) -> pa.Array:
-    per_value = plain.group_by([*group, metric.column], use_threads=False).aggregate(
+    per_value = coded.group_by([*group, metric.column], use_threads=False).aggregate(
         [(metric.per, "count_distinct")]
     )
     repeated = per_value.filter(pc.greater(per_value.column(f"{metric.per}_count_distinct"), 1))
-    counts = repeated.group_by(group, use_threads=False).aggregate([([], "count_all")]) if group else None
-    found: dict[tuple[Any, ...], int] = {}
-    if counts is not None:
-        found = dict(
-            zip(
-                _row_keys([counts.column(name) for name in group], counts.num_rows),
-                counts.column("count_all").to_pylist(),
-                strict=True,
-            )
-        )
+    if group:
+        counts = repeated.group_by(group, use_threads=False).aggregate([([], "count_all")])
+        keys = _row_keys([counts.column(name) for name in group], counts.num_rows)
+        found = dict(zip(keys, counts.column("count_all").to_pylist(), strict=True))
     else:
         found = {(): repeated.num_rows}
     return pa.array([found.get(key, 0) for key in row_keys], pa.int64())

@@ -126,3 +126,23 @@ def test_a_new_nullable_column_and_a_report_over_it(lakehouse, target_for, tmp_p
     assert (
         json.loads(objects["weekly/iso_week=2026-W46/manifest.json"])["reports"]["promo_demand"]["rows"] == 2
     )
+
+
+def test_a_report_without_group_by_totals_the_week(tmp_path) -> None:
+    import pyarrow as pa
+
+    from exporter.reports import compute_aggregate
+
+    path = _write(
+        tmp_path,
+        "reports:\n  totals:\n    description: Week totals.\n    metrics:\n"
+        "      - {name: lines, op: count}\n      - {name: orders, op: count_distinct, column: order_id}\n"
+        "      - {name: repeaters, op: count_repeat, column: customer_key, per: order_id}\n"
+        "      - {name: lines_per_order, op: ratio, numerator: lines, denominator: orders, scale: 3}\n",
+    )
+    spec = load_reports(path)["totals"]
+    validate_against_schema(spec, clean_lines_schema())
+    lines = pa.table({"order_id": ["a", "a", "b", "c"], "customer_key": ["x", "x", "x", "y"]})
+    assert compute_aggregate(spec, lines).to_pylist() == [
+        {"lines": 4, "orders": 3, "repeaters": 1, "lines_per_order": __import__("decimal").Decimal("1.333")}
+    ]
