@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-SLICE_ROWS = 65_536
+SLICE_ROWS = 16_384
 WRITE_OPTIONS = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed", batch_size=8192)
 NO_HEADER = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed", batch_size=8192)
 
@@ -40,7 +40,7 @@ class _HashingSink:
         self.size = 0
         self.closed = False
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | memoryview | pa.Buffer) -> int:
         self.digest.update(data)
         self.size += len(data)
         return self.handle.write(data)
@@ -73,13 +73,13 @@ def _render(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return column
 
 
-def _slice_bytes(table: pa.Table, order: pa.Array | None, start: int, header: bool) -> bytes:
+def _slice_bytes(table: pa.Table, order: pa.Array | None, start: int, header: bool) -> pa.Buffer:
     part = table.take(order.slice(start, SLICE_ROWS)) if order is not None else table.slice(start, SLICE_ROWS)
     rendered = pa.table([_render(column) for column in part.columns], names=part.column_names)
     sink = pa.BufferOutputStream()
     options = WRITE_OPTIONS if header else NO_HEADER
     pacsv.write_csv(rendered, sink, write_options=options)
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()
 
 
 def write_csv(
@@ -101,7 +101,7 @@ def write_csv(
     starts = range(0, rows, SLICE_ROWS)
     with path.open("wb") as handle, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="csv") as pool:
         sink = _HashingSink(handle)
-        pending: deque[Future[bytes]] = deque()
+        pending: deque[Future[pa.Buffer]] = deque()
         for start in starts:
             pending.append(pool.submit(_slice_bytes, table, order, start, start == 0))
             if len(pending) > workers:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.table import Table
 
@@ -41,8 +42,11 @@ from exporter.reports import (
 from exporter.settings import Settings
 from exporter.weeks import IsoWeek
 
-# Low-cardinality text columns are read dictionary-encoded: a 1M-line week stays well inside Lambda memory.
+# Text columns are read dictionary-encoded (codes plus distinct values): a 1M-line week takes about 100 MB
+# of Arrow memory instead of 170, and the reports group and count on the integer codes.
 DICTIONARY_COLUMNS = (
+    "order_id",
+    "customer_key",
     "channel",
     "customer_city",
     "customer_country",
@@ -120,8 +124,11 @@ def run_export(
         settings.max_workers,
         dictionary_columns=[name for name in DICTIONARY_COLUMNS if name in columns],
     )
-    lines, dropped = drop_duplicate_lines(read.rows)
-    orders = pc.count_distinct(lines.column("order_id")).as_py() if lines.num_rows else 0
+    codes = ColumnCodes(read.rows)
+    lines, dropped = drop_duplicate_lines(read.rows, codes)
+    if dropped:
+        codes = ColumnCodes(lines)
+    orders = pc.count_distinct(codes.get("order_id")[0]).as_py() if lines.num_rows else 0
     logger.info(
         "week read",
         extra={
@@ -135,9 +142,9 @@ def run_export(
     )
     snapshot_id, files_scanned = read.snapshot_id, read.files_scanned
     del read
+    _release_memory()
     folder = week_prefix(settings.export_prefix, str(week))
     with tempfile.TemporaryDirectory(prefix="salesflow-export-", dir=workdir) as scratch:
-        codes = ColumnCodes(lines)
         objects = [
             ReportObject(
                 spec.name, _write_report(spec, lines, codes, Path(scratch)), f"{folder}/{spec.name}.csv"
@@ -191,6 +198,11 @@ def _scan_columns(specs: list[ReportSpec], table_columns: list[str]) -> list[str
     return [name for name in table_columns if name in needed]
 
 
+def _release_memory() -> None:
+    """Hand freed Arrow memory back to the OS between phases (the allocator keeps it otherwise)."""
+    pa.default_memory_pool().release_unused()
+
+
 def _write_report(spec: ReportSpec, lines: Any, codes: ColumnCodes, folder: Path) -> CsvFile:
     path = folder / f"{spec.name}.csv"
     if spec.is_listing:
@@ -198,6 +210,7 @@ def _write_report(spec: ReportSpec, lines: Any, codes: ColumnCodes, folder: Path
         written = write_csv(projected, path, order)
     else:
         written = write_csv(compute_aggregate(spec, lines, codes), path)
+    _release_memory()
     logger.info(
         "report written",
         extra={"report": spec.name, "rows": written.rows, "bytes": written.bytes, "sha256": written.sha256},
