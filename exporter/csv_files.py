@@ -66,10 +66,11 @@ def _render(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         column = column.cast(kind.value_type)
         kind = kind.value_type
     if pa.types.is_timestamp(kind):
-        utc = column.cast(pa.timestamp("ms", tz="UTC"), safe=False)  # source precision is milliseconds
-        return pc.binary_join_element_wise(
-            pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S"), "Z", "", null_handling="emit_null"
-        )
+        # UTC wall time at millisecond precision (the source's): casting a zone-less timestamp to text is
+        # ~30x faster than strftime or a zoned cast, and gives "2026-11-16 09:30:12.345".
+        wall = column.cast(pa.timestamp("ms", tz="UTC"), safe=False).cast(pa.timestamp("ms"))
+        text = pc.replace_substring(wall.cast(pa.string()), " ", "T", max_replacements=1)
+        return pc.binary_join_element_wise(text, "Z", "", null_handling="emit_null")
     return column
 
 
