@@ -129,6 +129,7 @@ def run_export(
     if dropped:
         codes = ColumnCodes(lines)
     orders = pc.count_distinct(codes.get("order_id")[0]).as_py() if lines.num_rows else 0
+    line_count = lines.num_rows
     logger.info(
         "week read",
         extra={
@@ -156,7 +157,16 @@ def run_export(
         if on_files is not None:
             on_files(objects)
         manifest = build_manifest(
-            settings, week, (start, end), snapshot_id, files_scanned, objects, specs, orders, dropped
+            settings,
+            week,
+            (start, end),
+            snapshot_id,
+            files_scanned,
+            objects,
+            specs,
+            orders,
+            line_count,
+            dropped,
         )
         clients = clients or aws_clients(settings)
         manifest_key = publish(
@@ -227,11 +237,11 @@ def build_manifest(
     objects: list[ReportObject],
     specs: list[ReportSpec],
     orders: int,
+    line_count: int,
     dropped: int,
 ) -> dict[str, Any]:
     """What the export contains; no clock reading, so the same data gives the same manifest."""
     descriptions = {spec.name: spec.description for spec in specs}
-    listing_rows = [item.file.rows for item in objects if item.report == "order_lines"]
     return {
         "week": str(week),
         "time_zone": settings.week_time_zone.key,
@@ -243,7 +253,7 @@ def build_manifest(
             "data_files_scanned": files_scanned,
         },
         "orders": orders,
-        "lines": listing_rows[0] if listing_rows else None,
+        "lines": line_count,
         "duplicates_dropped": dropped,
         "reports": {
             item.report: {

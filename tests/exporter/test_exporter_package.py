@@ -69,3 +69,18 @@ def test_requirements_come_from_the_lock_without_local_only_packages() -> None:
     assert {"pyiceberg", "pyarrow", "boto3", "aws-lambda-powertools", "pyyaml"} <= names
     assert not names & package.DROP_PACKAGES
     assert all("==" in line for line in requirements), "every dependency is pinned"
+
+
+def test_the_exporter_never_imports_salesflow() -> None:
+    """The Lambda zip holds exporter/ without salesflow: an import of it would fail only in AWS."""
+    import ast
+    from pathlib import Path
+
+    for path in sorted(Path(package.EXPORTER_DIR).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not [name for name in names if name.split(".")[0] == "salesflow"], path.name
