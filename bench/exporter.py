@@ -435,7 +435,7 @@ def main() -> None:
     parser.add_argument("--max-workers", type=int, default=4, help="exporter read threads (dev: 4)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per contender, median reported (default 3)"
+        "--repeat", type=int, default=5, help="runs per contender, median reported (default 5)"
     )
     parser.add_argument(
         "--naive-history", action="store_true", help="also run the naive export on the big history"
