@@ -6,6 +6,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from pyiceberg.table import Table
 
 from exporter import __version__
 from exporter.catalog import load_table, open_catalog
-from exporter.csv_files import CsvFile, write_csv
+from exporter.csv_files import write_csv
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
 from exporter.log import logger
 from exporter.publish import (
@@ -146,12 +147,7 @@ def run_export(
     _release_memory()
     folder = week_prefix(settings.export_prefix, str(week))
     with tempfile.TemporaryDirectory(prefix="salesflow-export-", dir=workdir) as scratch:
-        objects = [
-            ReportObject(
-                spec.name, _write_report(spec, lines, codes, Path(scratch)), f"{folder}/{spec.name}.csv"
-            )
-            for spec in specs
-        ]
+        objects = _write_reports(specs, lines, codes, Path(scratch), folder)
         del codes
         del lines
         if on_files is not None:
@@ -213,19 +209,38 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _write_report(spec: ReportSpec, lines: Any, codes: ColumnCodes, folder: Path) -> CsvFile:
-    path = folder / f"{spec.name}.csv"
-    if spec.is_listing:
-        projected, order = compute_listing(spec, lines)
-        written = write_csv(projected, path, order)
-    else:
-        written = write_csv(compute_aggregate(spec, lines, codes), path)
-    _release_memory()
-    logger.info(
-        "report written",
-        extra={"report": spec.name, "rows": written.rows, "bytes": written.bytes, "sha256": written.sha256},
-    )
-    return written
+def _write_reports(
+    specs: list[ReportSpec], lines: Any, codes: ColumnCodes, scratch: Path, folder: str
+) -> list[ReportObject]:
+    """Write every report's CSV. The aggregates are computed on a side thread while the listing's large
+    CSV is written (disk and hashing bound); both release the GIL, and only that thread uses ``codes``."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aggregate") as side:
+        aggregates = {
+            spec.name: side.submit(compute_aggregate, spec, lines, codes)
+            for spec in specs
+            if not spec.is_listing
+        }
+        objects = []
+        for spec in specs:
+            path = scratch / f"{spec.name}.csv"
+            if spec.is_listing:
+                projected, order = compute_listing(spec, lines)
+                written = write_csv(projected, path, order)
+                del projected, order
+            else:
+                written = write_csv(aggregates.pop(spec.name).result(), path)
+            _release_memory()
+            logger.info(
+                "report written",
+                extra={
+                    "report": spec.name,
+                    "rows": written.rows,
+                    "bytes": written.bytes,
+                    "sha256": written.sha256,
+                },
+            )
+            objects.append(ReportObject(spec.name, written, f"{folder}/{spec.name}.csv"))
+    return objects
 
 
 def build_manifest(

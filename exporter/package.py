@@ -159,8 +159,9 @@ def find_python312() -> str:
 
 def exported_requirements() -> list[str]:
     """The exporter group's pinned closure from uv.lock, minus packages the Lambda never loads."""
+    uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]  # as the Makefile finds it
     done = subprocess.run(
-        ["uv", "export", "--only-group", "exporter", "--no-hashes", "--no-emit-project", "--frozen",
+        [*uv, "export", "--only-group", "exporter", "--no-hashes", "--no-emit-project", "--frozen",
          "--no-header", "--no-annotate"],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
