@@ -19,7 +19,7 @@ export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan
+.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -85,3 +85,20 @@ scan: synth ## checkov on every synthesized stack (ENV=all unless given): 0 fail
 
 clean: ## Remove environments, build output and local runs
 	rm -rf $(VENV) $(FLINK_VENV) $(CHECKOV_VENV) .salesflow out build terraform/cdktf.out .pytest_cache .ruff_cache
+
+# --- exporter (issue 4) ---------------------------------------------------------------------------------
+EXPORTER_ARCH = $(shell $(PY) -c "from salesflow.config import load_environment as l; print(l('$(ENV)').exporter.lambda_.architecture)")
+BENCH_ARGS ?=
+
+package: setup ## Build the exporter Lambda zip for ENV's architecture into build/exporter (size, SHA-256, smoke test)
+	@arch="$(EXPORTER_ARCH)"; \
+	for tool in x86_64-linux-gnu-strip $$([ "$$arch" = arm64 ] && echo aarch64-linux-gnu-strip); do \
+	  command -v $$tool >/dev/null && continue; \
+	  pkg=$$([ "$$tool" = aarch64-linux-gnu-strip ] && echo binutils-aarch64-linux-gnu || echo binutils); \
+	  echo "--- installing $$pkg (apt) for $$tool"; \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq $$pkg >/dev/null; \
+	done; \
+	$(PY) -m exporter.package --arch "$$arch"
+
+bench-exporter: setup ## Exporter vs DuckDB vs naive pandas on a local table (BENCH_ARGS="--weeks 2 --lines 100000" for a quick run)
+	$(PY) bench/exporter.py $(BENCH_ARGS)

@@ -211,9 +211,11 @@ class _NoBar:
 
 
 def _register_subcommands() -> None:
+    from salesflow.export_command import export_command
     from salesflow.sql.commands import sql_group
 
     main.add_command(sql_group)
+    main.add_command(export_command)
 
 
 _register_subcommands()

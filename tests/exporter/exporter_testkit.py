@@ -1,0 +1,213 @@
+"""Exporter test kit: a pure-Python reference of the Flink statement, independent expected reports,
+and one test's S3/SNS target. Plain helpers (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from exporter.export import ExportResult, aws_clients, run_export
+from exporter.settings import settings_from_env
+from exporter.weeks import IsoWeek
+from salesflow.lakehouse import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_TABLE,
+    Lakehouse,
+    append_clean_lines,
+    create_clean_table,
+)
+from salesflow.local_s3 import LocalAws, SnsInbox
+from salesflow.records import KafkaRecord
+
+ALL_REPORTS = "order_lines,product_demand,customer_behavior"
+
+
+PEPPER = "test-pepper-not-a-secret"
+
+
+def clean_lines(records: Iterable[KafkaRecord], pepper: str = PEPPER) -> list[dict[str, Any]]:
+    first: dict[str, tuple[int, int, dict[str, Any]]] = {}
+    for arrival, record in enumerate(records):
+        seen = first.get(record.key)
+        if seen is None or (record.timestamp, arrival) < seen[:2]:
+            first[record.key] = (record.timestamp, arrival, record.value)
+    lines = []
+    for _timestamp, _arrival, order in sorted(first.values(), key=lambda item: item[:2]):
+        customer = order["customer"]
+        key = hashlib.sha256((pepper + customer["customer_id"]).encode()).hexdigest()
+        for number, item in enumerate(order["items"], start=1):
+            amount = (Decimal(item["unit_price"]) * item["quantity"]).quantize(Decimal("0.01"))
+            lines.append(
+                {
+                    "order_id": order["order_id"],
+                    "line_number": number,
+                    "channel": order["channel"],
+                    "order_time": order["order_time"],
+                    "customer_key": key,
+                    "customer_city": customer["address"]["city"],
+                    "customer_country": customer["address"]["country"],
+                    "sku": item["sku"],
+                    "product_name": item["product_name"],
+                    "category": item["category"],
+                    "quantity": item["quantity"],
+                    "unit_price": item["unit_price"],
+                    "line_amount": str(amount),
+                    "currency": order["currency"],
+                    "payment_method": order["payment_method"],
+                }
+            )
+    return lines
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def week_lines(lines: list[dict[str, Any]], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Lines in [start, end), duplicates of (order_id, line_number) dropped keeping the earliest."""
+    kept: dict[tuple[str, int], dict[str, Any]] = {}
+    for line in lines:
+        if not start <= _instant(line["order_time"]) < end:
+            continue
+        key = (line["order_id"], line["line_number"])
+        if key not in kept or _instant(line["order_time"]) < _instant(kept[key]["order_time"]):
+            kept[key] = line
+    return sorted(kept.values(), key=lambda item: (item["order_time"], item["order_id"], item["line_number"]))
+
+
+ORDER_LINE_COLUMNS = [
+    "order_time", "order_id", "line_number", "channel", "customer_key", "customer_city", "customer_country",
+    "sku", "product_name", "category", "quantity", "unit_price", "line_amount", "currency", "payment_method",
+]  # fmt: skip
+
+
+def order_lines(lines: list[dict[str, Any]]) -> list[list[str]]:
+    return [[str(line[column]) for column in ORDER_LINE_COLUMNS] for line in lines]
+
+
+def product_demand(lines: list[dict[str, Any]]) -> list[list[str]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        groups[(line["channel"], line["category"], line["sku"], line["currency"])].append(line)
+    rows = []
+    for key in sorted(groups):
+        members = groups[key]
+        rows.append(
+            [
+                *key,
+                max(line["product_name"] for line in members),
+                str(len({line["order_id"] for line in members})),
+                str(sum(line["quantity"] for line in members)),
+                str(sum(Decimal(line["line_amount"]) for line in members)),
+                str(len({line["customer_key"] for line in members})),
+            ]
+        )
+    return rows
+
+
+def customer_behavior(lines: list[dict[str, Any]]) -> list[list[str]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        groups[(line["channel"], line["currency"])].append(line)
+    rows = []
+    cent = Decimal("0.01")
+    for key in sorted(groups):
+        members = groups[key]
+        orders = {line["order_id"] for line in members}
+        per_customer: dict[str, set[str]] = defaultdict(set)
+        for line in members:
+            per_customer[line["customer_key"]].add(line["order_id"])
+        revenue = sum(Decimal(line["line_amount"]) for line in members)
+        rows.append(
+            [
+                *key,
+                str(len(orders)),
+                str(len(per_customer)),
+                str(sum(1 for placed in per_customer.values() if len(placed) > 1)),
+                str(len(members)),
+                str(sum(line["quantity"] for line in members)),
+                str(revenue),
+                str((revenue / len(orders)).quantize(cent, rounding=ROUND_HALF_EVEN)),
+                str((Decimal(len(members)) / len(orders)).quantize(cent, rounding=ROUND_HALF_EVEN)),
+            ]
+        )
+    return rows
+
+
+class Target:
+    """One test's bucket, SNS topic and inbox, and the environment the Lambda would get."""
+
+    def __init__(self, aws: LocalAws, lakehouse: Lakehouse) -> None:
+        suffix = uuid.uuid4().hex[:10]
+        self.aws = aws
+        self.bucket = f"exports-{suffix}"
+        aws.create_bucket(self.bucket)
+        self.topic_arn = aws.create_topic(f"exports-{suffix}")
+        self.inbox: SnsInbox = aws.subscribe_inbox(self.topic_arn)
+        self.env = {
+            "SALESFLOW_ENV": "dev",
+            "CATALOG_TYPE": "sql",
+            "CATALOG_URI": lakehouse.catalog_uri,
+            "CATALOG_WAREHOUSE": lakehouse.warehouse,
+            "TABLE_NAMESPACE": DEFAULT_NAMESPACE,
+            "TABLE_NAME": DEFAULT_TABLE,
+            "EXPORT_BUCKET": self.bucket,
+            "EXPORT_PREFIX": "weekly",
+            "SNS_TOPIC_ARN": self.topic_arn,
+            "WEEK_TIME_ZONE": "UTC",
+            "REPORTS": ALL_REPORTS,
+            "MAX_WORKERS": "2",
+            "S3_ENDPOINT_URL": aws.endpoint_url,
+            "SNS_ENDPOINT_URL": aws.endpoint_url,
+        }
+
+    def export(self, week: str, clients: Any = None, **overrides: Any) -> ExportResult:
+        settings = settings_from_env({**self.env, **overrides.pop("env", {})})
+        return run_export(settings, IsoWeek.parse(week), clients=clients, **overrides)
+
+    def clients(self, **env: str) -> Any:
+        return aws_clients(settings_from_env({**self.env, **env}))
+
+    def objects(self, prefix: str = "") -> dict[str, bytes]:
+        return self.aws.objects(self.bucket, prefix)
+
+
+def new_table(lakehouse: Lakehouse, lines: list[dict[str, Any]], commit_rows: int = 1000, **kwargs: Any):
+    table = create_clean_table(lakehouse.catalog(), **kwargs)
+    if lines:
+        append_clean_lines(table, lines, commit_rows=commit_rows)
+    return table
+
+
+def make_line(order_id: str, order_time: str, line_number: int = 1, **overrides: Any) -> dict[str, Any]:
+    line = {
+        "order_id": order_id,
+        "line_number": line_number,
+        "channel": "WEB",
+        "order_time": order_time,
+        "customer_key": "0" * 63 + "1",
+        "customer_city": "Berlin",
+        "customer_country": "DE",
+        "sku": "BOO-00001",
+        "product_name": "Classic Novel",
+        "category": "Books",
+        "quantity": 2,
+        "unit_price": "10.05",
+        "line_amount": "20.10",
+        "currency": "EUR",
+        "payment_method": "CARD",
+    }
+    line.update(overrides)
+    return line
+
+
+class FakeContext:
+    function_name = "salesflow-dev-exporter"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:salesflow-dev-exporter"
+    aws_request_id = "7f1b2c3d-0000-4000-8000-000000000001"

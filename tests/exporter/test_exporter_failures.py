@@ -1,0 +1,231 @@
+"""Failures leave nothing partial: S3 errors mid-export, bad settings, malformed weeks, catalog problems."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from exporter_testkit import make_line, new_table
+
+from exporter.catalog import CatalogError, catalog_properties, open_catalog
+from exporter.handler import handler
+from exporter.publish import PublishError
+from exporter.reports import ReportError
+from exporter.settings import SettingsError, settings_from_env
+from exporter.weeks import WeekError
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: object):
+        yield self.data
+
+
+def fail_requests(client, operation: str, failing: set[int]) -> list[int]:
+    """Answer the given attempts (1-based, counting retries) of ``operation`` with HTTP 503 SlowDown."""
+    attempts: list[int] = []
+
+    def before_send(request, **_kwargs):
+        attempts.append(len(attempts) + 1)
+        if attempts[-1] in failing:
+            body = b"<Error><Code>SlowDown</Code><Message>injected by the test</Message></Error>"
+            return AWSResponse(request.url, 503, {}, _Body(body))
+        return None
+
+    client.meta.events.register(f"before-send.s3.{operation}", before_send)
+    return attempts
+
+
+@pytest.mark.slow  # standard-mode retry back-off: about 15 s
+def test_copy_failure_leaves_no_manifest_and_no_reports_then_a_retry_succeeds(shared_target) -> None:
+    clients = shared_target.clients()
+    attempts = fail_requests(clients.s3, "CopyObject", failing=set(range(2, 100)))  # 2nd copy, every retry
+    with pytest.raises(PublishError, match=r"failed while publishing .*product_demand\.csv.*SlowDown"):
+        shared_target.export("2026-W46", clients=clients)
+    assert len(attempts) >= 1 + 5, "the first copy succeeded, the second was retried (standard mode: 5 tries)"
+    assert shared_target.objects() == {}, "no manifest, no report, no staging object is left"
+    assert shared_target.inbox.messages() == []
+
+    result = shared_target.export("2026-W46")
+    objects = shared_target.objects()
+    assert sorted(objects) == sorted([*result.keys.values(), "weekly/iso_week=2026-W46/manifest.json"])
+    assert len(shared_target.inbox.messages()) == 1
+
+
+@pytest.mark.slow  # standard-mode retry back-off: about 15 s
+def test_manifest_failure_removes_the_reports_this_run_published(shared_target) -> None:
+    clients = shared_target.clients()
+    # PutObject: 3 staged CSVs (attempts 1-3), then the manifest (4 and its retries).
+    fail_requests(clients.s3, "PutObject", failing=set(range(4, 100)))
+    with pytest.raises(PublishError, match="writing the manifest"):
+        shared_target.export("2026-W46", clients=clients)
+    assert shared_target.objects() == {}
+
+
+@pytest.mark.slow  # standard-mode retry back-off: about 15 s
+def test_failure_while_staging_keeps_the_previous_complete_export(shared_target) -> None:
+    shared_target.export("2026-W46")
+    complete = shared_target.objects()
+    clients = shared_target.clients()
+    fail_requests(clients.s3, "PutObject", failing=set(range(2, 100)))
+    with pytest.raises(PublishError, match="while staging"):
+        shared_target.export("2026-W46", clients=clients)
+    assert shared_target.objects() == complete, "the earlier export and its manifest are untouched"
+
+
+def test_a_transient_s3_error_is_retried(shared_target) -> None:
+    clients = shared_target.clients()
+    attempts = fail_requests(clients.s3, "PutObject", failing={1, 4})
+    shared_target.export("2026-W46", clients=clients)
+    assert len(attempts) == 6  # 3 CSVs + manifest + 2 retries
+    assert "weekly/iso_week=2026-W46/manifest.json" in shared_target.objects()
+
+
+def test_a_missing_bucket_is_a_clear_error_and_writes_nothing(shared_target) -> None:
+    with pytest.raises(PublishError, match="NoSuchBucket"):
+        shared_target.export("2026-W46", env={"EXPORT_BUCKET": "no-such-bucket-here"})
+
+
+REQUIRED = [
+    "SALESFLOW_ENV", "CATALOG_TYPE", "CATALOG_URI", "CATALOG_WAREHOUSE", "TABLE_NAMESPACE", "TABLE_NAME",
+    "EXPORT_BUCKET", "EXPORT_PREFIX", "SNS_TOPIC_ARN", "REPORTS",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_each_missing_setting_is_named(shared_target, name) -> None:
+    env = dict(shared_target.env)
+    del env[name]
+    with pytest.raises(SettingsError, match=f"environment variable {name} is not set"):
+        settings_from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CATALOG_TYPE", "hive", "CATALOG_TYPE must be 'rest'"),
+        ("MAX_WORKERS", "0", "MAX_WORKERS must be an integer from 1 to 16"),
+        ("MAX_WORKERS", "four", "MAX_WORKERS must be an integer"),
+        ("WEEK_TIME_ZONE", "Mars/Olympus", "WEEK_TIME_ZONE: unknown IANA time zone 'Mars/Olympus'"),
+        ("EXPORT_BUCKET", "Bad_Bucket", "EXPORT_BUCKET 'Bad_Bucket' is not a valid S3 bucket name"),
+        ("EXPORT_PREFIX", "weekly//x", "EXPORT_PREFIX"),
+        ("SNS_TOPIC_ARN", "exports", "SNS_TOPIC_ARN 'exports' is not an SNS topic ARN"),
+        ("CATALOG_VENDED_CREDENTIALS", "yes", "CATALOG_VENDED_CREDENTIALS must be 'true'"),
+        ("REPORTS", "order_lines,order_lines", "REPORTS names a report twice"),
+        ("REPORTS", "Order-Lines", "REPORTS: 'Order-Lines' is not a report name"),
+    ],
+)
+def test_invalid_settings_are_named(shared_target, name, value, message) -> None:
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
+        settings_from_env({**shared_target.env, name: value})
+
+
+def test_rest_catalog_needs_https_and_a_credential_secret(shared_target) -> None:
+    env = {**shared_target.env, "CATALOG_TYPE": "rest"}
+    with pytest.raises(SettingsError, match="CATALOG_URI must be an https:// URL"):
+        settings_from_env(env)
+    env["CATALOG_URI"] = (
+        "https://tableflow.eu-central-1.aws.confluent.cloud/iceberg/catalog/organizations/o/environments/e"
+    )
+    with pytest.raises(SettingsError, match="CATALOG_CREDENTIAL_SECRET_ID is not set"):
+        settings_from_env(env)
+
+
+def test_unknown_report_lists_the_defined_ones(shared_target) -> None:
+    with pytest.raises(ReportError, match=r"unknown report\(s\) \['sales_forecast'\].*customer_behavior"):
+        shared_target.export("2026-W46", env={"REPORTS": "order_lines,sales_forecast"})
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"week": "2026-47"}, "malformed week '2026-47': use the ISO form YYYY-Www"),
+        ({"week": "2025-W53"}, "2025-W53 does not exist: ISO year 2025 has weeks W01 to W52"),
+        ({"week": "2026-W00"}, "2026-W00 does not exist"),
+        ({"scheduled_time": "last monday"}, "'scheduled_time' is not an ISO-8601 time"),
+        ({"scheduled_time": "2026-11-23T06:00:00"}, "'scheduled_time' has no UTC offset"),
+        ({}, "the event has neither 'week' nor 'scheduled_time'"),
+        ("2026-W47", "the event must be a JSON object"),
+    ],
+)
+def test_malformed_events_fail_the_invocation_with_a_clear_error(shared_target, monkeypatch, event, message):
+    from exporter_testkit import FakeContext
+
+    for name, value in shared_target.env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(WeekError, match=message.replace("(", r"\(")):
+        handler(event, FakeContext())
+    assert shared_target.objects() == {}
+
+
+def test_missing_table_names_namespace_and_table(lakehouse, target_for) -> None:
+    lakehouse.catalog()  # an empty catalog
+    target = target_for(lakehouse)
+    with pytest.raises(
+        CatalogError, match=r"table lkc-local\.sales_order_lines_clean does not exist.*TABLE_NAMESPACE"
+    ):
+        target.export("2026-W46")
+
+
+def test_unreadable_catalog_is_a_catalog_error(shared_target, tmp_path) -> None:
+    uri = f"sqlite:///{tmp_path}/no/such/dir/catalog.db"
+    with pytest.raises(CatalogError, match="cannot open the sql catalog"):
+        shared_target.export("2026-W46", env={"CATALOG_URI": uri})
+
+
+def test_rest_catalog_properties_from_secrets_manager(aws, shared_target) -> None:
+    secrets = aws.client("secretsmanager")
+    secrets.create_secret(Name="salesflow/test/tableflow-key", SecretString="TFKEY123:s3cr3t+/value")
+    env = {
+        **shared_target.env,
+        "CATALOG_TYPE": "rest",
+        "CATALOG_URI": "https://127.0.0.1:9/iceberg/catalog/organizations/o/environments/env-1",
+        "CATALOG_CREDENTIAL_SECRET_ID": "salesflow/test/tableflow-key",
+        "CATALOG_VENDED_CREDENTIALS": "true",
+    }
+    settings = settings_from_env(env)
+    properties = catalog_properties(settings)  # reads the secret over HTTP from moto
+    assert properties == {
+        "type": "rest",
+        "uri": env["CATALOG_URI"],
+        "credential": "TFKEY123:s3cr3t+/value",
+        "scope": "catalog",
+        "oauth2-server-uri": env["CATALOG_URI"] + "/v1/oauth/tokens",
+        "header.X-Iceberg-Access-Delegation": "vended-credentials",
+    }
+    own_bucket = catalog_properties(settings_from_env({**env, "CATALOG_VENDED_CREDENTIALS": "false"}))
+    assert "header.X-Iceberg-Access-Delegation" not in own_bucket
+    # Nothing listens there: the error names the catalog, never the secret.
+    with pytest.raises(CatalogError, match="cannot open the rest catalog") as failure:
+        open_catalog(settings)
+    assert "s3cr3t" not in str(failure.value)
+
+
+def test_a_malformed_or_missing_secret_is_a_catalog_error(aws, shared_target) -> None:
+    aws.client("secretsmanager").create_secret(Name="salesflow/test/no-colon", SecretString="justakey")
+    env = {
+        **shared_target.env,
+        "CATALOG_TYPE": "rest",
+        "CATALOG_URI": "https://127.0.0.1:9/iceberg",
+        "CATALOG_CREDENTIAL_SECRET_ID": "salesflow/test/no-colon",
+    }
+    with pytest.raises(CatalogError, match="must hold the Tableflow API key as 'key:secret'"):
+        catalog_properties(settings_from_env(env))
+    env["CATALOG_CREDENTIAL_SECRET_ID"] = "salesflow/test/absent"
+    with pytest.raises(CatalogError, match=r"cannot read the Tableflow API key .*absent"):
+        catalog_properties(settings_from_env(env))
+
+
+def test_handler_reports_a_failure_as_an_exception(lakehouse, target_for, monkeypatch) -> None:
+    new_table(lakehouse, [make_line("SO-1", "2026-11-10T10:00:00.000Z")])
+    target = target_for(lakehouse)
+    for name, value in {**target.env, "EXPORT_BUCKET": "no-such-bucket-here"}.items():
+        monkeypatch.setenv(name, value)
+    from exporter_testkit import FakeContext
+
+    with pytest.raises(PublishError):
+        handler({"week": "2026-W46"}, FakeContext())
+    assert json.dumps(target.objects()) == "{}"
