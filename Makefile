@@ -72,9 +72,8 @@ test-flink: setup
 bench-sql: setup ## Wall time of the SQL tests and of `salesflow sql run` on 10k events, against peers
 	$(PY) bench/sql_suite.py
 
-demo: setup ## Run the pipeline end to end on this machine
-	$(VENV)/bin/salesflow generate --events 100000 --output .salesflow/events.jsonl
-	@echo "Sample events written to .salesflow/events.jsonl. Next: the Flink statement, the Iceberg table and the exporter (see README)."
+demo: setup ## Run the pipeline end to end on this machine (DEMO_ARGS="--events 20000" to change it)
+	$(VENV)/bin/salesflow demo $(DEMO_ARGS)
 
 synth: setup ## Synthesize Terraform JSON (ENV=dev|prod|all) into terraform/cdktf.out/stacks/<stack>/cdk.tf.json
 	$(PY) terraform/main.py --env $(ENV) --outdir $(SYNTH_OUT)

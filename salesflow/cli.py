@@ -211,11 +211,13 @@ class _NoBar:
 
 
 def _register_subcommands() -> None:
+    from salesflow.demo_command import demo_command
     from salesflow.export_command import export_command
     from salesflow.sql.commands import sql_group
 
     main.add_command(sql_group)
     main.add_command(export_command)
+    main.add_command(demo_command)
 
 
 _register_subcommands()
