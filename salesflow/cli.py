@@ -223,6 +223,11 @@ def _register_subcommands() -> None:
 
     main.add_command(sql_group)
 
+    from salesflow.pipeline_cli import COMMANDS as PIPELINE_COMMANDS
+
+    for command in PIPELINE_COMMANDS:
+        main.add_command(command)
+
 
 _register_subcommands()
 
