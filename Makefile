@@ -16,7 +16,7 @@ export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean
+.PHONY: help setup uv lint fmt test test-main test-flink demo clean lint-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ setup: $(VENV)/.synced $(FLINK_VENV)/.synced ## Install uv if missing and create
 lint: setup ## ruff, sqlfluff (flink dialect) and workflow checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint-workflows: setup ## Audit .github/ offline: zizmor (pedantic) and shellcheck on the pipeline scripts
+	$(VENV)/bin/zizmor --offline --persona=pedantic .github/workflows
+	$(VENV)/bin/shellcheck --severity=style .github/scripts/*.sh
 
 fmt: setup ## Format Python code
 	$(VENV)/bin/ruff format .

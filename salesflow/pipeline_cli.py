@@ -80,13 +80,22 @@ def _plan_label(path: Path) -> str:
     show_default=True,
     help="Look up each changed Lambda's S3 artifact (AWS credentials from the environment).",
 )
-@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), help="Write a Markdown report.")
+@click.option(
+    "--markdown",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full Markdown report (for a job summary).",
+)
+@click.option(
+    "--comment",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the Markdown report shortened to --comment-limit characters (for a PR comment).",
+)
 @click.option(
     "--comment-limit",
     type=click.IntRange(min=1000),
     default=60_000,
     show_default=True,
-    help="Shorten the Markdown report to this many characters (a GitHub comment holds 65,536).",
+    help="Longest --comment report, in characters (a GitHub comment holds 65,536).",
 )
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report."
@@ -104,6 +113,7 @@ def guard_command(
     built_artifacts: Path | None,
     check_artifacts: bool,
     markdown: Path | None,
+    comment: Path | None,
     comment_limit: int,
     json_path: Path | None,
     title: str,
@@ -152,12 +162,11 @@ def guard_command(
     click.echo(guard.render_table(findings))
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    if markdown:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(
-            guard.render_markdown(reports, findings, title=title, warnings=warnings, limit=comment_limit),
-            encoding="utf-8",
-        )
+    for path, limit in ((markdown, None), (comment, comment_limit)):
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = guard.render_markdown(reports, findings, title=title, warnings=warnings, limit=limit)
+            path.write_text(text, encoding="utf-8")
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(guard.report_json(reports, findings, warnings) + "\n", encoding="utf-8")

@@ -225,6 +225,18 @@ def test_markdown_is_shortened_to_the_comment_limit(load_plan, tmp_path: Path) -
     assert len(short) <= 60_000
     assert template["address"] in short and "topic-recreate" in short
     assert "job summary" in short
+    (tmp_path / "big.json").write_text(json.dumps(plan))
+    result = _run(
+        "--plan",
+        str(tmp_path / "big.json"),
+        "--markdown",
+        str(tmp_path / "full.md"),
+        "--comment",
+        str(tmp_path / "comment.md"),
+    )
+    assert result.exit_code == 1
+    assert (tmp_path / "full.md").read_text() == full.replace("Plan: prod", "Terraform plan")
+    assert len((tmp_path / "comment.md").read_text()) <= 60_000
 
 
 def test_lambda_artifact_is_looked_up_in_s3(load_plan, s3) -> None:
