@@ -214,8 +214,9 @@ def plan_compare_command(shown: Path, fresh: Path) -> None:
 @_env_option("Environment whose synthesized stacks to list.")
 @click.option(
     "--synth-dir",
+    envvar="SALESFLOW_SYNTH_DIR",
     type=click.Path(file_okay=False, path_type=Path),
-    help="cdktf output directory (default: terraform/cdktf.out).",
+    help="cdktf output directory [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
 )
 def stacks_command(env: str, synth_dir: Path | None) -> None:
     """Print `<stack>\\t<directory>` for each stack of an environment, in apply order.

@@ -8,7 +8,8 @@
 #   terraform-stacks.sh apply ENV OUT            per stack: plan, guard, apply that saved plan
 #   terraform-stacks.sh save  ENV OUT            plan every stack, guard, store each saved plan (and
 #                                                its provider lock file) in the state bucket; write
-#                                                OUT/saved.json = {location, digests} for the apply job
+#                                                OUT/saved.json = {location, digests, locks} for the
+#                                                apply job
 #   terraform-stacks.sh apply-saved ENV OUT      per stack: fetch the saved plan, check its SHA-256
 #                                                ($PLAN_DIGESTS), re-plan, require the same changes,
 #                                                apply the saved plan
@@ -29,7 +30,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,17p' "$0" >&2
+  sed -n '2,18p' "$0" >&2
   exit 2
 }
 
@@ -159,11 +160,17 @@ cmd_save() {
   guard "Plan: $environment (to apply after approval)" "${plans[@]}"
   # Saved plans embed state and sensitive values: they go to the (encrypted, access-controlled) state
   # bucket, never to a workflow artifact. The lock file pins the providers the plan was made with.
+  local locks='[]'
   while IFS=$'\t' read -r stack dir; do
     aws s3 cp --only-show-errors "$out/$stack.tfplan" "$location/$stack.tfplan"
-    aws s3 cp --only-show-errors "$dir/.terraform.lock.hcl" "$location/$stack.terraform.lock.hcl"
+    # Terraform writes no lock file when a stack uses built-in providers only.
+    if [ -f "$dir/.terraform.lock.hcl" ]; then
+      aws s3 cp --only-show-errors "$dir/.terraform.lock.hcl" "$location/$stack.terraform.lock.hcl"
+      locks=$(jq -c --arg stack "$stack" '. + [$stack]' <<<"$locks")
+    fi
   done <<<"$stack_list"
-  jq -c --arg location "$location" '{location: $location, digests: .}' <<<"$digests" >"$out/saved.json"
+  jq -c --arg location "$location" --argjson locks "$locks" '{location: $location, digests: ., locks: $locks}' \
+    <<<"$digests" >"$out/saved.json"
 }
 
 cmd_apply_saved() {
@@ -180,7 +187,9 @@ cmd_apply_saved() {
     aws s3 cp --only-show-errors "$location/$stack.tfplan" "$out/$stack.tfplan"
     actual=$(sha256sum "$out/$stack.tfplan" | cut -d' ' -f1)
     [ "$actual" = "$expected" ] || die "saved plan of $stack has SHA-256 $actual, the reviewed one $expected"
-    aws s3 cp --only-show-errors "$location/$stack.terraform.lock.hcl" "$dir/.terraform.lock.hcl"
+    if jq -e --arg stack "$stack" '.locks | index($stack)' <<<"$PLAN_DIGESTS" >/dev/null; then
+      aws s3 cp --only-show-errors "$location/$stack.terraform.lock.hcl" "$dir/.terraform.lock.hcl"
+    fi
     init "$stack" "$dir"
     show_json "$dir" "$out/$stack.tfplan" "$out/$stack.shown.json"
     echo "::group::terraform plan ($stack, to compare with the reviewed plan)"
