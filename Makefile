@@ -19,7 +19,7 @@ export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter
+.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter lint-workflows
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -56,6 +56,11 @@ lint: setup ## ruff, sqlfluff (flink dialect) and workflow checks
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/salesflow sql lint
 	$(VENV)/bin/salesflow sql lock --check
+	$(MAKE) lint-workflows
+
+lint-workflows: setup ## Audit .github/ offline: zizmor (pedantic) and shellcheck on the pipeline scripts
+	$(VENV)/bin/zizmor --offline --persona=pedantic .github/workflows
+	$(VENV)/bin/shellcheck --severity=style .github/scripts/*.sh
 
 fmt: setup ## Format Python code
 	$(VENV)/bin/ruff format .

@@ -219,6 +219,11 @@ def _register_subcommands() -> None:
     main.add_command(export_command)
     main.add_command(demo_command)
 
+    from salesflow.pipeline_cli import COMMANDS as PIPELINE_COMMANDS
+
+    for command in PIPELINE_COMMANDS:
+        main.add_command(command)
+
 
 _register_subcommands()
 

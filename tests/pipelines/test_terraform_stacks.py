@@ -1,0 +1,220 @@
+""".github/scripts/terraform-stacks.sh end to end: real Terraform, real S3 state (moto server).
+
+The stacks here use only Terraform's built-in resources (terraform_data, terraform_remote_state), so
+nothing is downloaded, with the S3 backend pointed at moto. Two stacks depend on each other the way the
+Confluent and AWS stacks do (the downstream one reads the upstream one's outputs from its state). The
+script, the `salesflow stacks/guard/plan-compare` commands and `aws s3 cp` run exactly as in the
+workflows. It needs the terraform, aws and jq executables; they are on this machine type (the workflows
+install Terraform with hashicorp/setup-terraform).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / ".github" / "scripts" / "terraform-stacks.sh"
+MISSING = [tool for tool in ("terraform", "aws", "jq") if shutil.which(tool) is None]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)} on PATH"),
+]
+
+
+class Repo:
+    """A synthesized output dir with an upstream and a downstream dev stack, state in moto's S3."""
+
+    def __init__(self, root: Path, endpoint: str, s3: Any) -> None:
+        self.root, self.endpoint, self.s3 = root, endpoint, s3
+        self.synth = root / "cdktf.out"
+        cli_config = root / "terraformrc"
+        cli_config.write_text("")
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if key.startswith(("AWS_", "PATH", "HOME", "LANG"))
+        } | {
+            "SALESFLOW": str(Path(sys.executable).parent / "salesflow"),
+            "SALESFLOW_SYNTH_DIR": str(self.synth),
+            "SALESFLOW_GUARD_LABELS": "",
+            "BUILD_DIR": str(root / "build"),
+            "TF_CLI_CONFIG_FILE": str(cli_config),
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_RUN_ATTEMPT": "1",
+        }
+        s3.create_bucket(
+            Bucket="salesflow-tfstate-dev", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+        )
+
+    def backend(self, key: str) -> dict[str, Any]:
+        return {
+            "bucket": "salesflow-tfstate-dev",
+            "key": key,
+            "region": "eu-central-1",
+            "endpoints": {"s3": self.endpoint},
+            "use_path_style": True,
+            "use_lockfile": True,
+            "skip_credentials_validation": True,
+            "skip_requesting_account_id": True,
+            "skip_metadata_api_check": True,
+            "skip_region_validation": True,
+        }
+
+    def write(self, topic: str, readers: int = 1, broken: bool = False) -> None:
+        upstream = {
+            "terraform": {"backend": {"s3": self.backend("salesflow/dev/upstream.tfstate")}},
+            "resource": {"terraform_data": {"topic": {"input": topic}}},
+            "output": {"topic": {"value": "${terraform_data.topic.output}"}},
+        }
+        readers_config = {
+            f"reader_{number}": {"input": "${data.terraform_remote_state.up.outputs.topic}"}
+            for number in range(readers)
+        }
+        if broken:
+            readers_config["reader_0"] = {"input": "${var.undeclared}"}
+        downstream = {
+            "terraform": {"backend": {"s3": self.backend("salesflow/dev/downstream.tfstate")}},
+            "data": {
+                "terraform_remote_state": {
+                    "up": {"backend": "s3", "config": self.backend("salesflow/dev/upstream.tfstate")}
+                }
+            },
+            "resource": {"terraform_data": readers_config},
+        }
+        manifest: dict[str, Any] = {"version": "0.21.0", "stacks": {}}
+        for name, config, dependencies in (
+            ("dev-upstream", upstream, []),
+            ("dev-downstream", downstream, ["dev-upstream"]),
+        ):
+            directory = self.synth / "stacks" / name
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "cdk.tf.json").write_text(json.dumps(config, indent=2))
+            manifest["stacks"][name] = {
+                "name": name,
+                "dependencies": dependencies,
+                "workingDirectory": f"stacks/{name}",
+                "synthesizedStackPath": f"stacks/{name}/cdk.tf.json",
+            }
+        (self.synth / "manifest.json").write_text(json.dumps(manifest))
+
+    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(SCRIPT), *args],
+            cwd=REPO,
+            env=self.env | extra,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def state(self, stack: str) -> dict[str, Any]:
+        body = self.s3.get_object(Bucket="salesflow-tfstate-dev", Key=f"salesflow/dev/{stack}.tfstate")[
+            "Body"
+        ]
+        return json.loads(body.read())
+
+    def inputs(self, stack: str) -> dict[str, Any]:
+        return {
+            resource["name"]: resource["instances"][0]["attributes"]["input"]["value"]
+            for resource in self.state(stack)["resources"]
+            if resource["type"] == "terraform_data"
+        }
+
+
+@pytest.fixture
+def repo(tmp_path: Path, s3_endpoint: str, s3: Any) -> Repo:
+    repo = Repo(tmp_path, s3_endpoint, s3)
+    repo.write("v1")
+    applied = repo.run("apply", "dev", str(tmp_path / "first"))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    return repo
+
+
+def test_apply_plans_guards_and_applies_each_stack_in_dependency_order(repo: Repo, tmp_path: Path) -> None:
+    assert repo.inputs("upstream") == {"topic": "v1"}
+    assert repo.inputs("downstream") == {"reader_0": "v1"}
+    result = repo.run("apply", "dev", str(tmp_path / "again"))
+    assert result.returncode == 0, result.stderr
+    order = [line for line in result.stdout.splitlines() if line.startswith("::group::terraform apply")]
+    assert order == ["::group::terraform apply (dev-upstream)", "::group::terraform apply (dev-downstream)"]
+    assert "No findings" in result.stdout
+
+
+def test_drift_plan_reports_clean_then_drift_without_failing(repo: Repo, tmp_path: Path) -> None:
+    clean = repo.run("plan", "dev", str(tmp_path / "clean"), "--drift")
+    assert clean.returncode == 0, clean.stderr
+    assert (tmp_path / "clean" / "status").read_text().strip() == "clean"
+    repo.write("v2")
+    drift = repo.run("plan", "dev", str(tmp_path / "drift"), "--drift")
+    assert drift.returncode == 0, drift.stderr
+    assert (tmp_path / "drift" / "status").read_text().strip() == "drift"
+    report = (tmp_path / "drift" / "comment.md").read_text()
+    assert report.startswith("### Plan: dev") and "| dev-upstream | 0 | 1 | 0 | 0 |" in report
+    # A PR plan never applies and never takes the state lock.
+    assert repo.inputs("upstream") == {"topic": "v1"}
+
+
+def test_a_failing_plan_is_reported_and_fails(repo: Repo, tmp_path: Path) -> None:
+    repo.write("v1", broken=True)
+    result = repo.run("plan", "dev", str(tmp_path / "broken"))
+    assert result.returncode == 1
+    report = (tmp_path / "broken" / "comment.md").read_text()
+    assert "**terraform plan failed** for: dev-downstream" in report
+    assert "| dev-upstream | 0 | 0 | 0 | 0 |" in report
+
+
+def test_the_reviewed_plan_is_applied_after_approval(repo: Repo, tmp_path: Path) -> None:
+    repo.write("v1", readers=2)
+    saved = repo.run("save", "dev", str(tmp_path / "plan"))
+    assert saved.returncode == 0, saved.stdout + saved.stderr
+    digests = (tmp_path / "plan" / "saved.json").read_text()
+    location = json.loads(digests)["location"]
+    assert location == "s3://salesflow-tfstate-dev/salesflow/dev/plans/4242-1"
+    stored = repo.s3.list_objects_v2(Bucket="salesflow-tfstate-dev", Prefix="salesflow/dev/plans/4242-1/")
+    assert sorted(item["Key"].rsplit("/", 1)[1] for item in stored["Contents"]) == [
+        "dev-downstream.tfplan",
+        "dev-upstream.tfplan",
+    ]
+    assert repo.inputs("downstream") == {"reader_0": "v1"}, "saving a plan applies nothing"
+    applied = repo.run("apply-saved", "dev", str(tmp_path / "apply"), PLAN_DIGESTS=digests)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "The fresh plan makes exactly the changes that were shown." in applied.stdout
+    assert repo.inputs("downstream") == {"reader_0": "v1", "reader_1": "v1"}
+
+
+def test_a_saved_plan_that_is_not_the_reviewed_one_is_refused(repo: Repo, tmp_path: Path) -> None:
+    repo.write("v1", readers=2)
+    assert repo.run("save", "dev", str(tmp_path / "plan")).returncode == 0
+    digests = json.loads((tmp_path / "plan" / "saved.json").read_text())
+    digests["digests"]["dev-upstream"] = "0" * 64
+    refused = repo.run("apply-saved", "dev", str(tmp_path / "apply"), PLAN_DIGESTS=json.dumps(digests))
+    assert refused.returncode == 1
+    assert "saved plan of dev-upstream has SHA-256" in refused.stderr
+    digests["location"] = "s3://somewhere-else/plans/1-1"
+    elsewhere = repo.run("apply-saved", "dev", str(tmp_path / "apply2"), PLAN_DIGESTS=json.dumps(digests))
+    assert elsewhere.returncode == 1 and "this environment's state bucket" in elsewhere.stderr
+    assert repo.run("apply-saved", "dev", str(tmp_path / "apply3")).returncode == 1
+    assert repo.inputs("downstream") == {"reader_0": "v1"}
+
+
+def test_a_plan_made_stale_by_an_upstream_apply_is_not_applied(repo: Repo, tmp_path: Path) -> None:
+    """The downstream stack's reviewed plan was made before the upstream output changed: after the
+    upstream apply, a fresh downstream plan differs, so the saved one must not be applied."""
+    repo.write("v2")
+    assert repo.run("save", "dev", str(tmp_path / "plan")).returncode == 0
+    digests = (tmp_path / "plan" / "saved.json").read_text()
+    result = repo.run("apply-saved", "dev", str(tmp_path / "apply"), PLAN_DIGESTS=digests)
+    assert result.returncode == 1
+    assert "terraform_data.reader_0: planned differently" in result.stdout
+    assert repo.inputs("upstream") == {"topic": "v2"}
+    assert repo.inputs("downstream") == {"reader_0": "v1"}, "the stale plan was not applied"
