@@ -199,6 +199,7 @@ class LambdaSettings(Strict):
     timeout_seconds: Annotated[int, Field(ge=30, le=900)]
     architecture: Literal["arm64", "x86_64"]
     max_workers: Annotated[int, Field(ge=1, le=16)]
+    ephemeral_storage_mb: Annotated[int, Field(ge=512, le=10240)]
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827]
 
 

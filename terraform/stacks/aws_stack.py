@@ -31,6 +31,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionEnvironment,
+    LambdaFunctionEphemeralStorage,
     LambdaFunctionLoggingConfig,
 )
 from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
@@ -256,7 +257,14 @@ class AwsStack(TerraformStack):
                             noncurrent_days=NONCURRENT_EXPORT_VERSION_DAYS
                         )
                     ],
-                )
+                ),
+                # A run killed by its timeout cannot clean up its staging copies: expire them.
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-abandoned-staging",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=f"{export.prefix}/_staging/")],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=1)],
+                ),
             ],
             log_to=(log_bucket, "exports/"),
         )
@@ -351,9 +359,11 @@ class AwsStack(TerraformStack):
                     _condition("StringEquals", "kms:ViaService", f"secretsmanager.{region}.amazonaws.com")
                 ],
             ),
+            # Delete: the exporter removes its staging copies and, before republishing a week, the
+            # old manifest (a manifest must only ever describe a complete export).
             _statement(
-                "PutAndGetExports",
-                ["s3:PutObject", "s3:GetObject"],
+                "PutGetAndDeleteExports",
+                ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
                 [f"{export_bucket.arn}/{export.prefix}/*"],
             ),
             _statement("PublishExportNotice", ["sns:Publish"], [exports_topic.arn]),
@@ -418,6 +428,7 @@ class AwsStack(TerraformStack):
             memory_size=settings.memory_mb,
             timeout=settings.timeout_seconds,
             reserved_concurrent_executions=1,
+            ephemeral_storage=LambdaFunctionEphemeralStorage(size=settings.ephemeral_storage_mb),
             s3_bucket=artifact_bucket.bucket,
             s3_key=artifact.s3_key,
             source_code_hash=artifact.source_code_hash,

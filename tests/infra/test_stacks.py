@@ -373,6 +373,10 @@ def test_buckets_are_private_encrypted_versioned_tls_only_and_logged(synthesized
     assert {"noncurrent_days": 90} in [
         item for rule in rules for item in rule.get("noncurrent_version_expiration", [])
     ]
+    # The exporter's staging copies (exporter/publish.py) expire if a run dies before cleaning up.
+    (staging,) = [rule for rule in rules if rule["id"] == "expire-abandoned-staging"]
+    assert staging["filter"] == [{"prefix": f"{environment.aws.export.prefix}/_staging/"}]
+    assert staging["expiration"] == [{"days": 1}]
     # Artifacts are retained: never expired, never destroyed.
     artifact_rules = _resources(text, "aws_s3_bucket_lifecycle_configuration")["artifact_bucket_lifecycle"][
         "rule"
@@ -404,6 +408,7 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
             "memory_size": settings.memory_mb,
             "timeout": settings.timeout_seconds,
             "reserved_concurrent_executions": 1,
+            "ephemeral_storage": {"size": settings.ephemeral_storage_mb},
             "s3_bucket": "${aws_s3_bucket.artifact_bucket.bucket}",
             "s3_key": manifest["s3_key"],
             "source_code_hash": base64.b64encode(bytes.fromhex(manifest["sha256"])).decode(),
@@ -468,8 +473,8 @@ def test_exporter_role_has_exactly_the_listed_permissions(synthesized: dict, env
             (f"{platform}exporter_catalog_secret_arn}}",),
         ),
         "DecryptCatalogCredential": (("kms:Decrypt",), (f"{platform}secrets_kms_key_arn}}",)),
-        "PutAndGetExports": (
-            ("s3:PutObject", "s3:GetObject"),
+        "PutGetAndDeleteExports": (
+            ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
             (f"${{aws_s3_bucket.export_bucket.arn}}/{environment.aws.export.prefix}/*",),
         ),
         "PublishExportNotice": (("sns:Publish",), ("${aws_sns_topic.exports_topic.arn}",)),
