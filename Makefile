@@ -80,7 +80,8 @@ bench-sql: setup ## Wall time of the SQL tests and of `salesflow sql run` on 10k
 demo: setup ## Run the pipeline end to end on this machine (DEMO_ARGS="--events 20000" to change it)
 	$(VENV)/bin/salesflow demo $(DEMO_ARGS)
 
-synth: setup ## Synthesize Terraform JSON (ENV=dev|prod|all) into terraform/cdktf.out/stacks/<stack>/cdk.tf.json
+# The AWS stack points the Lambda at the exporter artifact by its SHA-256, so synth builds it first.
+synth: setup package ## Synthesize Terraform JSON (ENV=dev|prod|all) into terraform/cdktf.out/stacks/<stack>/cdk.tf.json
 	$(PY) terraform/main.py --env $(ENV) --outdir $(SYNTH_OUT)
 
 scan: ENV = all
@@ -91,18 +92,22 @@ clean: ## Remove environments, build output and local runs
 	rm -rf $(VENV) $(FLINK_VENV) $(CHECKOV_VENV) .salesflow out build terraform/cdktf.out .pytest_cache .ruff_cache
 
 # --- exporter (issue 4) ---------------------------------------------------------------------------------
-EXPORTER_ARCH = $(shell $(PY) -c "from salesflow.config import load_environment as l; print(l('$(ENV)').exporter.lambda_.architecture)")
+# Architectures of the exporter for ENV (all: every environment's), read from environments/*.yaml.
+EXPORTER_ARCHS = $(shell $(PY) -c "from salesflow.config import environment_names, load_environment as l; \
+	names = environment_names() if '$(ENV)' == 'all' else ['$(ENV)']; \
+	print(*sorted({l(n).exporter.lambda_.architecture for n in names}))")
 BENCH_ARGS ?=
 
-package: setup ## Build the exporter Lambda zip for ENV's architecture into build/exporter (size, SHA-256, smoke test)
-	@arch="$(EXPORTER_ARCH)"; \
-	for tool in x86_64-linux-gnu-strip $$([ "$$arch" = arm64 ] && echo aarch64-linux-gnu-strip); do \
-	  command -v $$tool >/dev/null && continue; \
-	  pkg=$$([ "$$tool" = aarch64-linux-gnu-strip ] && echo binutils-aarch64-linux-gnu || echo binutils); \
-	  echo "--- installing $$pkg (apt) for $$tool"; \
-	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq $$pkg >/dev/null; \
-	done; \
-	$(PY) -m exporter.package --arch "$$arch"
+package: setup ## Build the exporter Lambda zip for ENV's architecture(s) into build/exporter (size, SHA-256, smoke test)
+	@for arch in $(EXPORTER_ARCHS); do \
+	  for tool in x86_64-linux-gnu-strip $$([ "$$arch" = arm64 ] && echo aarch64-linux-gnu-strip); do \
+	    command -v $$tool >/dev/null && continue; \
+	    pkg=$$([ "$$tool" = aarch64-linux-gnu-strip ] && echo binutils-aarch64-linux-gnu || echo binutils); \
+	    echo "--- installing $$pkg (apt) for $$tool"; \
+	    $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq $$pkg >/dev/null; \
+	  done; \
+	  $(PY) -m exporter.package --arch "$$arch"; \
+	done
 
 bench-exporter: setup ## Exporter vs DuckDB vs naive pandas on a local table (BENCH_ARGS="--weeks 2 --lines 100000" for a quick run)
 	$(PY) bench/exporter.py $(BENCH_ARGS)
