@@ -30,6 +30,18 @@ class KafkaTarget:
     extra: Mapping[str, Any] | None = None
 
 
+def security_config(environ: Mapping[str, str]) -> dict[str, Any]:
+    """SASL/PLAIN over TLS when KAFKA_API_KEY is set (Confluent Cloud); plaintext otherwise."""
+    if not environ.get("KAFKA_API_KEY"):
+        return {}
+    return {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": "PLAIN",
+        "sasl.username": environ["KAFKA_API_KEY"],
+        "sasl.password": environ.get("KAFKA_API_SECRET", ""),
+    }
+
+
 def _client_config(target: KafkaTarget, environ: Mapping[str, str]) -> dict[str, Any]:
     config: dict[str, Any] = {
         "bootstrap.servers": target.bootstrap_servers,
@@ -38,17 +50,10 @@ def _client_config(target: KafkaTarget, environ: Mapping[str, str]) -> dict[str,
         "linger.ms": 20,
         "compression.type": "zstd",
     }
-    if environ.get("KAFKA_API_KEY"):
-        config |= {
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanisms": "PLAIN",
-            "sasl.username": environ["KAFKA_API_KEY"],
-            "sasl.password": environ.get("KAFKA_API_SECRET", ""),
-        }
-    return config | dict(target.extra or {})
+    return config | security_config(environ) | dict(target.extra or {})
 
 
-def _registry_config(target: KafkaTarget, environ: Mapping[str, str]) -> dict[str, Any]:
+def registry_config(target: KafkaTarget, environ: Mapping[str, str]) -> dict[str, Any]:
     config: dict[str, Any] = {"url": target.schema_registry_url}
     if environ.get("SCHEMA_REGISTRY_API_KEY"):
         config["basic.auth.user.info"] = (
@@ -76,7 +81,7 @@ def produce(
 
     environ = os.environ if environ is None else environ
     schema = load_schema_json(SALES_ORDER)
-    registry = registry or SchemaRegistryClient.new_client(_registry_config(target, environ))
+    registry = registry or SchemaRegistryClient.new_client(registry_config(target, environ))
     serializer = AvroSerializer(
         registry,
         json.dumps(schema),

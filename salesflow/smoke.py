@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from salesflow.generator import GenerationStats, GeneratorSettings, generate
-from salesflow.kafka_io import KafkaTarget, _registry_config, produce
+from salesflow.kafka_io import KafkaTarget, produce, registry_config, security_config
 from salesflow.records import KafkaRecord
 
 SMOKE_PREFIX = "SMOKE"
@@ -175,21 +175,13 @@ def _tick(run_id: str, number: int, stats: GenerationStats, now: datetime) -> Ka
 
 
 def _consumer_config(target: SmokeTarget, environ: Mapping[str, str], run_id: str) -> dict[str, Any]:
-    config: dict[str, Any] = {
+    return {
         "bootstrap.servers": target.bootstrap_servers,
         # Partitions are assigned explicitly and nothing is committed: the group id only names the client.
         "group.id": f"salesflow-smoke-{run_id}",
         "enable.auto.commit": False,
         "isolation.level": "read_committed",
-    }
-    if environ.get("KAFKA_API_KEY"):
-        config |= {
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanisms": "PLAIN",
-            "sasl.username": environ["KAFKA_API_KEY"],
-            "sasl.password": environ.get("KAFKA_API_SECRET", ""),
-        }
-    return config
+    } | security_config(environ)
 
 
 def _assign_at_end(consumer: Any, topic: str) -> int:
@@ -291,7 +283,7 @@ def run_smoke(
     kafka_target = KafkaTarget(
         target.bootstrap_servers, target.schema_registry_url, target.raw_topic, target.register_schema
     )
-    registry = registry or SchemaRegistryClient.new_client(_registry_config(kafka_target, environ))
+    registry = registry or SchemaRegistryClient.new_client(registry_config(kafka_target, environ))
     stats = GenerationStats()
     records = smoke_orders(run_id, settings, stats, datetime.now(UTC))
     first_emission = {}
