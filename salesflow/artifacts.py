@@ -14,15 +14,64 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from salesflow.config import REPO_ROOT
 
 BUILD_DIR = REPO_ROOT / "build" / "exporter"
 
 
+LAMBDA_RUNTIME = "python3.12"
+# Lambda's limit for function code plus layers, unzipped (the zip itself comes from S3).
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+
+
 class ArtifactError(ValueError):
-    """The artifact cannot be published as built; the message names the file or object and the fix."""
+    """The artifact is missing, malformed or not as built; the message names the file and the fix."""
+
+
+class ExporterArtifact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    architecture: Literal["arm64", "x86_64"]
+    python: str
+    unzipped_bytes: Annotated[int, Field(gt=0, le=LAMBDA_UNZIPPED_LIMIT)]
+    zipped_bytes: Annotated[int, Field(gt=0)]
+    s3_key: str
+
+    @model_validator(mode="after")
+    def _content_addressed(self) -> ExporterArtifact:
+        if self.s3_key != f"exporter/{self.sha256}.zip":
+            raise ValueError(
+                f"s3_key {self.s3_key!r} does not carry the sha256: it must be exporter/{self.sha256}.zip "
+                "(a key that is not content-addressed could be overwritten, and a revert would deploy "
+                "other code)"
+            )
+        version = self.python.removeprefix("python").split(".")
+        if f"python{'.'.join(version[:2])}" != LAMBDA_RUNTIME:
+            raise ValueError(f"python is {self.python!r}; the Lambda runtime is {LAMBDA_RUNTIME}")
+        return self
+
+    @property
+    def source_code_hash(self) -> str:
+        """What Lambda reports as ``CodeSha256``: base64 of the zip's SHA-256 digest (not hex)."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
+
+
+def load_manifest(path: Path) -> ExporterArtifact:
+    """Read and validate a manifest ``make package`` wrote (synth and publishing share this contract)."""
+    try:
+        return ExporterArtifact.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: not found; run `make package` first") from None
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ArtifactError(
+            f"{path}: not a valid exporter manifest: {exc}; run `make package` again"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -50,28 +99,12 @@ def built_keys(build_dir: Path) -> list[str]:
 
 
 def read_artifact(path: Path) -> Artifact:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: not found; run `make package` first") from None
-    except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path}: not valid JSON ({exc}); run `make package` again") from None
-    missing = [key for key in ("file", "sha256", "s3_key") if not isinstance(data.get(key), str)]
-    if missing:
-        raise ArtifactError(f"{path}: missing {', '.join(missing)}; run `make package` again")
-    digest = data["sha256"].lower()
-    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
-        raise ArtifactError(f"{path}: sha256 {data['sha256']!r} is not 64 hex digits")
-    if digest not in data["s3_key"]:
-        raise ArtifactError(
-            f"{path}: s3_key {data['s3_key']!r} does not carry the sha256; a key that is not "
-            "content-addressed could be overwritten, and a revert would deploy other code"
-        )
-    file = Path(data["file"])
+    manifest = load_manifest(path)
+    file = Path(manifest.file)
     if not file.is_absolute():
         candidates = [path.parent / file, REPO_ROOT / file, Path.cwd() / file]
         file = next((candidate for candidate in candidates if candidate.is_file()), candidates[0])
-    return Artifact(path, file, digest, data["s3_key"])
+    return Artifact(path, file, manifest.sha256, manifest.s3_key)
 
 
 def _file_sha256(path: Path) -> str:

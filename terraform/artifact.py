@@ -13,50 +13,21 @@ path (tests use a fixture manifest).
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from pathlib import Path
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
+from salesflow.artifacts import LAMBDA_RUNTIME, ArtifactError, ExporterArtifact, load_manifest
 from salesflow.config import REPO_ROOT
 
+__all__ = [
+    "LAMBDA_RUNTIME",
+    "MANIFEST_VARIABLE",
+    "ArtifactError",
+    "ExporterArtifact",
+    "load_exporter_artifact",
+]
+
 MANIFEST_VARIABLE = "SALESFLOW_EXPORTER_MANIFEST"
-LAMBDA_RUNTIME = "python3.12"
-# Lambda's limit for function code plus layers, unzipped (the zip itself comes from S3).
-LAMBDA_UNZIPPED_LIMIT = 262_144_000
-
-
-class ArtifactError(ValueError):
-    """The exporter manifest is missing or does not fit this environment; the message says what to do."""
-
-
-class ExporterArtifact(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    file: str
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    architecture: Literal["arm64", "x86_64"]
-    python: str
-    unzipped_bytes: Annotated[int, Field(gt=0, le=LAMBDA_UNZIPPED_LIMIT)]
-    zipped_bytes: Annotated[int, Field(gt=0)]
-    s3_key: str
-
-    @model_validator(mode="after")
-    def _content_addressed(self) -> ExporterArtifact:
-        if self.s3_key != f"exporter/{self.sha256}.zip":
-            raise ValueError(f"s3_key must be exporter/<sha256>.zip, i.e. exporter/{self.sha256}.zip")
-        version = self.python.removeprefix("python").split(".")
-        if f"python{'.'.join(version[:2])}" != LAMBDA_RUNTIME:
-            raise ValueError(f"python is {self.python!r}; the Lambda runtime is {LAMBDA_RUNTIME}")
-        return self
-
-    @property
-    def source_code_hash(self) -> str:
-        """What Lambda reports as ``CodeSha256``: base64 of the zip's SHA-256 digest (not hex)."""
-        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
 
 
 def manifest_path(architecture: str) -> Path:
@@ -75,12 +46,7 @@ def load_exporter_artifact(architecture: str) -> ExporterArtifact:
             f"{path}{via}: no exporter manifest. Run `make package` first: synth points the Lambda at the "
             f"zip it builds (exporter/<sha256>.zip in the artifact bucket)."
         )
-    try:
-        artifact = ExporterArtifact.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise ArtifactError(
-            f"{path}: not a valid exporter manifest: {exc}; run `make package` again"
-        ) from None
+    artifact = load_manifest(path)
     if artifact.architecture != architecture:
         raise ArtifactError(
             f"{path}: built for {artifact.architecture}, but exporter.lambda.architecture is {architecture}; "

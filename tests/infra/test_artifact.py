@@ -59,7 +59,7 @@ def test_missing_manifest_says_to_run_make_package(tmp_path: Path, monkeypatch: 
     ("changes", "message"),
     [
         ({"architecture": "x86_64"}, "built for x86_64, but exporter.lambda.architecture is arm64"),
-        ({"s3_key": "exporter/latest.zip"}, "s3_key must be exporter/<sha256>.zip"),
+        ({"s3_key": "exporter/latest.zip"}, "does not carry the sha256: it must be exporter/"),
         ({"python": "3.11"}, "the Lambda runtime is python3.12"),
         ({"unzipped_bytes": 300_000_000}, "unzipped_bytes"),
         ({"sha256": "ABC"}, "sha256"),

@@ -154,8 +154,11 @@ def _build(tmp_path: Path, content: bytes = b"PK\x03\x04 exporter zip bytes", ar
             {
                 "file": f"exporter-{arch}-{digest[:12]}.zip",
                 "sha256": digest,
-                "s3_key": f"exporter/{arch}/{digest}.zip",
+                "s3_key": f"exporter/{digest}.zip",
                 "architecture": arch,
+                "python": "3.12",
+                "unzipped_bytes": 3 * len(content),
+                "zipped_bytes": len(content),
             }
         )
     )
@@ -213,8 +216,7 @@ def test_built_keys_lists_every_architecture(tmp_path: Path) -> None:
     build = _build(tmp_path, b"x86 zip", "x86_64")
     keys = built_keys(build)
     assert keys == sorted(
-        f"exporter/{arch}/{hashlib.sha256(content).hexdigest()}.zip"
-        for arch, content in (("arm64", b"arm zip"), ("x86_64", b"x86 zip"))
+        f"exporter/{hashlib.sha256(content).hexdigest()}.zip" for content in (b"arm zip", b"x86 zip")
     )
 
 
@@ -228,9 +230,8 @@ def test_publish_artifact_command_uses_the_environment_bucket_and_architecture(t
         main, ["publish-artifact", "--env", "dev", "--build-dir", str(build)], env=env
     )
     assert result.exit_code == 0, result.output
-    assert (
-        result.stdout.startswith("s3://salesflow-artifacts-dev/exporter/arm64/")
-        and "uploaded" in result.stdout
-    )
+    digest = json.loads((build / "artifact-arm64.json").read_text())["sha256"]
+    assert result.stdout.startswith(f"s3://salesflow-artifacts-dev/exporter/{digest}.zip")
+    assert "uploaded" in result.stdout
     again = CliRunner().invoke(main, ["publish-artifact", "--env", "dev", "--build-dir", str(build)], env=env)
     assert "already present" in again.stdout
