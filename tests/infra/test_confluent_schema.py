@@ -11,7 +11,18 @@ from infra_support import REPO_ROOT, Synthesis
 
 pytestmark = pytest.mark.slow
 
-SHARED_SCHEMA = REPO_ROOT.parent / "shared" / "reference" / "confluent-provider-schema.json"
+# The workplace's reference copy: beside the checkout, or at its usual place when CI clones elsewhere.
+SHARED_SCHEMA = next(
+    (
+        path
+        for path in (
+            REPO_ROOT.parent / "shared" / "reference" / "confluent-provider-schema.json",
+            Path("/work/shared/reference/confluent-provider-schema.json"),
+        )
+        if path.is_file()
+    ),
+    REPO_ROOT.parent / "shared" / "reference" / "confluent-provider-schema.json",
+)
 
 
 def _confluent_blocks(document: dict[str, Any]) -> list[str]:

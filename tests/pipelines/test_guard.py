@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from salesflow import guard
 from salesflow.cli import main
 
-KEY = "exporter/sha256-" + "b" * 64 + "/exporter-arm64.zip"
+KEY = "exporter/" + "b" * 64 + ".zip"
 
 # fixture -> {(class, address, action, blocking)}
 EXPECTED = {
@@ -269,7 +269,17 @@ def test_lambda_artifact_check_through_the_cli(plans_dir: Path, s3, tmp_path: Pa
     build = tmp_path / "build"
     build.mkdir()
     (build / "artifact-arm64.json").write_text(
-        json.dumps({"file": "exporter-arm64.zip", "sha256": "b" * 64, "s3_key": KEY})
+        json.dumps(
+            {
+                "file": "exporter-arm64.zip",
+                "sha256": "b" * 64,
+                "s3_key": KEY,
+                "architecture": "arm64",
+                "python": "3.12",
+                "unzipped_bytes": 3,
+                "zipped_bytes": 1,
+            }
+        )
     )
     built = CliRunner().invoke(
         main, ["guard", "--plan", plan, "--check-artifacts", "--built-artifacts", str(build)], env=env
