@@ -11,7 +11,8 @@ local disk in its own subprocess, which reports its wall time and peak RSS (getr
 - exporter: ``run_export`` itself (read with a row filter and projection, dedup, 3 reports, manifest),
   publishing to a local folder through an S3-shaped stand-in instead of moto (no HTTP in the numbers);
 - duckdb:   the same three reports in SQL over read_parquet() of the week's data files (the file list
-  is planned by PyIceberg beforehand and handed over for free);
+  is planned by PyIceberg beforehand and handed over for free), as many threads as the exporter's
+  MAX_WORKERS, writing the same CSV bytes below the header line (checked on every run);
 - naive:    ``table.scan().to_pandas()`` of the whole table, then pandas (the seed's approach).
 
 Then the same with ``--history-factor`` times the history (same latest week). Timings on a shared
@@ -238,6 +239,9 @@ class LocalFolderS3:
         self._path(Key).write_bytes(Body)
 
 
+# The same three reports in SQL, written as the same bytes as the exporter's CSV (CRLF, text quoted,
+# decimals at their scale, ratios rounded half-even): compare() checks that, below the header line
+# (DuckDB quotes only forced columns' names there).
 DUCKDB_REPORTS = """
 CREATE TEMP TABLE lines AS
 SELECT * FROM read_parquet({files})
@@ -248,13 +252,15 @@ COPY (
          order_id, line_number, channel, customer_key, customer_city, customer_country, sku,
          product_name, category, quantity, unit_price, line_amount, currency, payment_method
   FROM lines ORDER BY lines.order_time, order_id, line_number
-) TO '{out}/order_lines.csv' (HEADER, DELIMITER ',');
+) TO '{out}/order_lines.csv' (HEADER, NEW_LINE '\r\n', FORCE_QUOTE (order_time, order_id, channel,
+  customer_key, customer_city, customer_country, sku, product_name, category, currency, payment_method));
 COPY (
   SELECT channel, category, sku, currency, max(product_name) AS product_name,
          count(DISTINCT order_id) AS orders, sum(quantity) AS units, sum(line_amount) AS revenue,
          count(DISTINCT customer_key) AS customers
   FROM lines GROUP BY ALL ORDER BY channel, category, sku, currency
-) TO '{out}/product_demand.csv' (HEADER, DELIMITER ',');
+) TO '{out}/product_demand.csv' (HEADER, NEW_LINE '\r\n',
+  FORCE_QUOTE (channel, category, sku, currency, product_name));
 COPY (
   WITH per_customer AS (
     SELECT channel, currency, customer_key, count(DISTINCT order_id) AS placed
@@ -267,11 +273,11 @@ COPY (
          count(DISTINCT customer_key) AS customers,
          any_value(r.repeat_customers) AS repeat_customers, count(*) AS order_lines,
          sum(quantity) AS units, sum(line_amount) AS revenue,
-         round(sum(line_amount) / count(DISTINCT order_id), 2) AS avg_order_value,
-         round(count(*) / count(DISTINCT order_id), 2) AS avg_items_per_order
+         round_even(sum(line_amount) / count(DISTINCT order_id), 2)::DECIMAL(38, 2) AS avg_order_value,
+         round_even(count(*) / count(DISTINCT order_id), 2)::DECIMAL(38, 2) AS avg_items_per_order
   FROM lines l JOIN repeaters r USING (channel, currency)
   GROUP BY l.channel, l.currency ORDER BY 1, 2
-) TO '{out}/customer_behavior.csv' (HEADER, DELIMITER ',');
+) TO '{out}/customer_behavior.csv' (HEADER, NEW_LINE '\r\n', FORCE_QUOTE (channel, currency));
 """
 
 
@@ -281,6 +287,7 @@ def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
     connection = duckdb.connect()
     files = "[" + ", ".join(f"'{path}'" for path in job["files"]) + "]"
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"SET threads = {job['max_workers']}")  # as many threads as the exporter reads with
     for statement in DUCKDB_REPORTS.format(
         files=files, start=job["start"], end=job["end"], out=job["out"]
     ).split(";"):
@@ -335,12 +342,32 @@ def child(name: str, job_file: str) -> None:
     started = time.perf_counter()
     IMPORTS[name]()
     imported = time.perf_counter()
+    cpu_before = _cpu_seconds()
     result = CONTENDERS[name](job)
+    result["work_seconds"] = time.perf_counter() - imported
+    result["cpu_seconds"] = _cpu_seconds() - cpu_before
     result["import_seconds"] = imported - started
-    started = imported
-    result["work_seconds"] = time.perf_counter() - started
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def body_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of each report CSV below its header line (outside the timed work)."""
+    digests = {}
+    for path in sorted(folder.rglob("*.csv")):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            handle.readline()
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+        digests[path.stem] = digest.hexdigest()
+    return digests
 
 
 def run_contender(name: str, job: dict[str, Any]) -> dict[str, Any]:
@@ -355,9 +382,10 @@ def run_contender(name: str, job: dict[str, Any]) -> dict[str, Any]:
             env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"},
         )  # fmt: skip
         elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+        if done.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["digests"] = body_digests(Path(scratch))
     result["process_seconds"] = elapsed
     return result
 
@@ -417,12 +445,22 @@ def compare(label: str, root: Path, args: argparse.Namespace, naive: bool) -> di
         result = {**median, "peak_rss_mb": max(run["peak_rss_mb"] for run in done), "runs": len(done)}
         results[name] = result
         print(
-            f"  {name:9s} {result['work_seconds']:6.2f} s work (median of {len(done)}) "
-            f"{result['import_seconds']:5.2f} s imports {result['peak_rss_mb']:6.0f} MB peak RSS"
+            f"  {name:9s} {result['work_seconds']:6.2f} s work (median of {len(done)}, "
+            f"{result['cpu_seconds']:5.2f} s CPU) {result['import_seconds']:5.2f} s imports "
+            f"{result['peak_rss_mb']:6.0f} MB peak RSS"
             f"  rows {result['rows']}",
             flush=True,
         )
     exporter = results["exporter"]
+    for run in runs["duckdb"]:  # the same bytes, or the comparison is void
+        if run["digests"] != exporter["digests"]:
+            raise SystemExit(
+                f"duckdb wrote other CSV rows than the exporter: {run['digests']} vs {exporter['digests']}"
+            )
+    print(
+        f"  duckdb wrote the exporter's CSV rows byte for byte "
+        f"(DuckDB threads = exporter MAX_WORKERS = {args.max_workers})"
+    )
     for name in ("duckdb", "naive"):
         if name in results:
             if results[name]["rows"] != exporter["rows"]:
