@@ -248,7 +248,7 @@ class ColumnCodes:
             codes, values = self._encode(self.lines.column(name))
             if ordered and values is not None:
                 order = pc.array_sort_indices(values)
-                rank = _inverse(order)
+                rank = pc.inverse_permutation(order.cast(pa.int64()), output_type=pa.int32())  # code -> place
                 codes = pa.chunked_array([rank.take(chunk) for chunk in codes.chunks], pa.int32())
                 values = values.take(order)
             self._cache[key] = (codes, values)
@@ -269,15 +269,6 @@ class ColumnCodes:
             return pa.chunked_array([], pa.int32()), pa.array([], column.type.value_type)
         codes = pa.chunked_array([chunk.indices.cast(pa.int32()) for chunk in column.chunks], pa.int32())
         return codes, column.chunk(0).dictionary
-
-
-def _inverse(order: pa.Array) -> pa.Array:
-    """The inverse of a permutation: position of each original index in sorted order."""
-    import numpy as np
-
-    positions = np.empty(len(order), dtype=np.int32)
-    positions[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
-    return pa.array(positions)
 
 
 def compute_aggregate(spec: ReportSpec, lines: pa.Table, codes: ColumnCodes | None = None) -> pa.Table:
