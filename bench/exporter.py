@@ -6,7 +6,7 @@
 The table (PyIceberg SQL catalog, partitioned by day(order_time)) is built once per size and cached
 under .salesflow/bench; its files are roughly time-ordered like a streaming writer's commits (one
 commit per ``--commit-hours`` of order time). Every contender exports the latest week to CSV files on
-local disk in its own subprocess, which reports its wall time and peak RSS (getrusage):
+local disk in its own subprocess, which reports its wall time, CPU time and peak RSS (getrusage):
 
 - exporter: ``run_export`` itself (read with a row filter and projection, dedup, 3 reports, manifest),
   publishing to a local folder through an S3-shaped stand-in instead of moto (no HTTP in the numbers);
@@ -17,6 +17,7 @@ local disk in its own subprocess, which reports its wall time and peak RSS (getr
 
 Then the same with ``--history-factor`` times the history (same latest week). Timings on a shared
 machine are noisy: the ratios are what to read, and a quiet machine gives the figures of record.
+bench/exporter_phases.py splits the exporter's time into its phases.
 """
 
 from __future__ import annotations
@@ -192,12 +193,11 @@ def import_naive() -> None:
     del pandas
 
 
-def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
-    from exporter.export import Clients, run_export
+def exporter_settings(job: dict[str, Any]) -> Any:
+    """The exporter's settings for the bench table (local SQL catalog, the three reports)."""
     from exporter.settings import settings_from_env
-    from exporter.weeks import IsoWeek
 
-    settings = settings_from_env(
+    return settings_from_env(
         {
             "SALESFLOW_ENV": "dev", "CATALOG_TYPE": "sql", "CATALOG_URI": job["catalog_uri"],
             "CATALOG_WAREHOUSE": job["warehouse"], "TABLE_NAMESPACE": NAMESPACE, "TABLE_NAME": TABLE,
@@ -206,8 +206,14 @@ def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
         },
         require_topic=False,
     )  # fmt: skip
+
+
+def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
+    from exporter.export import Clients, run_export
+    from exporter.weeks import IsoWeek
+
     result = run_export(
-        settings, IsoWeek.parse(job["week"]), clients=Clients(LocalFolderS3(job["out"]), None)
+        exporter_settings(job), IsoWeek.parse(job["week"]), clients=Clients(LocalFolderS3(job["out"]), None)
     )
     return {"rows": result.rows, "files_scanned": result.manifest["table"]["data_files_scanned"]}
 
