@@ -474,8 +474,9 @@ def compare(label: str, root: Path, args: argparse.Namespace, naive: bool) -> di
                     f"{name} produced other row counts: {results[name]['rows']} vs {exporter['rows']}"
                 )
             ratio = exporter["work_seconds"] / results[name]["work_seconds"]
+            cpu = exporter["cpu_seconds"] / results[name]["cpu_seconds"]
             memory = exporter["peak_rss_mb"] / results[name]["peak_rss_mb"]
-            print(f"  exporter / {name:6s} time {ratio:5.2f}x  peak RSS {memory:5.2f}x")
+            print(f"  exporter / {name:6s} time {ratio:5.2f}x  CPU {cpu:5.2f}x  peak RSS {memory:5.2f}x")
     return results
 
 

@@ -38,8 +38,8 @@ def drop_duplicate_lines(lines: pa.Table, codes: ColumnCodes | None = None) -> t
 
 def _keys_unique(lines: pa.Table, codes: ColumnCodes) -> bool:
     """Whether no two lines share (order_id, line_number), counted on one integer per line:
-    order code * span + (line number - lowest). A null in either part is never counted, so a table
-    with a null key is always sorted (and the sort keeps such a row)."""
+    order code * span + (line number - lowest). Both are required by the contract; a null in either
+    would not be counted, so such a table would take the sorting path."""
     order_codes, order_ids = codes.get(KEY[0])
     numbers = lines.column(KEY[1])
     low, high = (value.as_py() for value in pc.min_max(numbers).values())
