@@ -15,8 +15,10 @@ local disk in its own subprocess, which reports its wall time, CPU time and peak
   MAX_WORKERS, writing the same CSV bytes below the header line (checked on every run);
 - naive:    ``table.scan().to_pandas()`` of the whole table, then pandas (the seed's approach).
 
-Then the same with ``--history-factor`` times the history (same latest week). Timings on a shared
-machine are noisy: the ratios are what to read, and a quiet machine gives the figures of record.
+The same runs go to a table with ``--history-factor`` times the history (same latest week), in the
+same rounds, so the history's cost is not confused with a machine that got busier meanwhile. Timings
+on a shared machine are noisy: the ratios are what to read, and a quiet machine gives the figures of
+record.
 bench/exporter_phases.py splits the exporter's time into its phases.
 """
 
@@ -431,22 +433,30 @@ def warm(files: list[str]) -> None:
                 pass
 
 
-def compare(label: str, root: Path, args: argparse.Namespace, naive: bool) -> dict[str, dict[str, Any]]:
-    job = week_job(root, args.max_workers)
-    print(f"\n{label}: {job['table_files']} data files, export {job['week']} ({len(job['files'])} files)")
-    warm(job["files"])
-    runs: dict[str, list[dict[str, Any]]] = {"exporter": [], "duckdb": [], "naive": []}
-    names = ["exporter", "duckdb"] + (["naive"] if naive else [])
-    for round_number in range(args.repeat):
-        for name in names if round_number % 2 == 0 else reversed(names):  # alternate the order
+def run_rounds(
+    jobs: dict[str, dict[str, Any]], contenders: dict[str, list[str]], repeat: int
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every contender on every table, round after round, in alternating order: a machine that slows
+    down or speeds up (others' jobs) hits every contender and both histories alike."""
+    plan = [(label, name) for label, names in contenders.items() for name in names]
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {label: {} for label in jobs}
+    for round_number in range(repeat):
+        for label, name in plan if round_number % 2 == 0 else reversed(plan):
             if name == "naive" and round_number > 0:
                 continue  # once is enough for a contender 10x slower
-            runs[name].append(run_contender(name, job))
-    if not naive:
+            runs[label].setdefault(name, []).append(run_contender(name, jobs[label]))
+    return runs
+
+
+def summarize(
+    label: str, job: dict[str, Any], runs: dict[str, list[dict[str, Any]]], args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    """Print each contender's median run and the exporter's ratios to the others; check the outputs."""
+    print(f"\n{label}: {job['table_files']} data files, export {job['week']} ({len(job['files'])} files)")
+    if "naive" not in runs:
         print("  naive     skipped (a whole-table to_pandas() of this history; --naive-history to force)")
     results = {}
-    for name in names:
-        done = runs[name]
+    for name, done in runs.items():
         median = sorted(done, key=lambda run: run["work_seconds"])[len(done) // 2]
         result = {**median, "peak_rss_mb": max(run["peak_rss_mb"] for run in done), "runs": len(done)}
         results[name] = result
@@ -507,13 +517,20 @@ def main() -> None:
     big = build_table(args.weeks * args.history_factor, args.lines, args.commit_hours, args.seed)
     if args.build_only:
         return
-    first = compare(f"{args.weeks} weeks x {args.lines:,} lines", base, args, naive=True)
-    second = compare(
-        f"{args.weeks * args.history_factor} weeks x {args.lines:,} lines",
-        big,
-        args,
-        naive=args.naive_history,
-    )
+    labels = {
+        "base": f"{args.weeks} weeks x {args.lines:,} lines",
+        "big": f"{args.weeks * args.history_factor} weeks x {args.lines:,} lines",
+    }
+    jobs = {"base": week_job(base, args.max_workers), "big": week_job(big, args.max_workers)}
+    for job in jobs.values():
+        warm(job["files"])
+    contenders = {
+        "base": ["exporter", "duckdb", "naive"],
+        "big": ["exporter", "duckdb"] + (["naive"] if args.naive_history else []),
+    }
+    print(f"{args.repeat} rounds, both histories and all contenders in each (alternating order)", flush=True)
+    runs = run_rounds(jobs, contenders, args.repeat)
+    first, second = (summarize(labels[key], jobs[key], runs[key], args) for key in ("base", "big"))
     exporter, duckdb, naive = first["exporter"], first["duckdb"], first["naive"]
     growth = second["exporter"]["work_seconds"] / exporter["work_seconds"]
     checks = [
