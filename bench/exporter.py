@@ -6,16 +6,20 @@
 The table (PyIceberg SQL catalog, partitioned by day(order_time)) is built once per size and cached
 under .salesflow/bench; its files are roughly time-ordered like a streaming writer's commits (one
 commit per ``--commit-hours`` of order time). Every contender exports the latest week to CSV files on
-local disk in its own subprocess, which reports its wall time and peak RSS (getrusage):
+local disk in its own subprocess, which reports its wall time, CPU time and peak RSS (getrusage):
 
 - exporter: ``run_export`` itself (read with a row filter and projection, dedup, 3 reports, manifest),
   publishing to a local folder through an S3-shaped stand-in instead of moto (no HTTP in the numbers);
 - duckdb:   the same three reports in SQL over read_parquet() of the week's data files (the file list
-  is planned by PyIceberg beforehand and handed over for free);
+  is planned by PyIceberg beforehand and handed over for free), as many threads as the exporter's
+  MAX_WORKERS, writing the same CSV bytes below the header line (checked on every run);
 - naive:    ``table.scan().to_pandas()`` of the whole table, then pandas (the seed's approach).
 
-Then the same with ``--history-factor`` times the history (same latest week). Timings on a shared
-machine are noisy: the ratios are what to read, and a quiet machine gives the figures of record.
+The same runs go to a table with ``--history-factor`` times the history (same latest week), in the
+same rounds, so the history's cost is not confused with a machine that got busier meanwhile. Timings
+on a shared machine are noisy: the ratios are what to read, and a quiet machine gives the figures of
+record.
+bench/exporter_phases.py splits the exporter's time into its phases.
 """
 
 from __future__ import annotations
@@ -191,12 +195,11 @@ def import_naive() -> None:
     del pandas
 
 
-def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
-    from exporter.export import Clients, run_export
+def exporter_settings(job: dict[str, Any]) -> Any:
+    """The exporter's settings for the bench table (local SQL catalog, the three reports)."""
     from exporter.settings import settings_from_env
-    from exporter.weeks import IsoWeek
 
-    settings = settings_from_env(
+    return settings_from_env(
         {
             "SALESFLOW_ENV": "dev", "CATALOG_TYPE": "sql", "CATALOG_URI": job["catalog_uri"],
             "CATALOG_WAREHOUSE": job["warehouse"], "TABLE_NAMESPACE": NAMESPACE, "TABLE_NAME": TABLE,
@@ -205,8 +208,14 @@ def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
         },
         require_topic=False,
     )  # fmt: skip
+
+
+def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
+    from exporter.export import Clients, run_export
+    from exporter.weeks import IsoWeek
+
     result = run_export(
-        settings, IsoWeek.parse(job["week"]), clients=Clients(LocalFolderS3(job["out"]), None)
+        exporter_settings(job), IsoWeek.parse(job["week"]), clients=Clients(LocalFolderS3(job["out"]), None)
     )
     return {"rows": result.rows, "files_scanned": result.manifest["table"]["data_files_scanned"]}
 
@@ -238,6 +247,9 @@ class LocalFolderS3:
         self._path(Key).write_bytes(Body)
 
 
+# The same three reports in SQL, written as the same bytes as the exporter's CSV (CRLF, text quoted,
+# decimals at their scale, ratios rounded half-even): compare() checks that, below the header line
+# (DuckDB quotes only forced columns' names there).
 DUCKDB_REPORTS = """
 CREATE TEMP TABLE lines AS
 SELECT * FROM read_parquet({files})
@@ -248,13 +260,15 @@ COPY (
          order_id, line_number, channel, customer_key, customer_city, customer_country, sku,
          product_name, category, quantity, unit_price, line_amount, currency, payment_method
   FROM lines ORDER BY lines.order_time, order_id, line_number
-) TO '{out}/order_lines.csv' (HEADER, DELIMITER ',');
+) TO '{out}/order_lines.csv' (HEADER, NEW_LINE '\r\n', FORCE_QUOTE (order_time, order_id, channel,
+  customer_key, customer_city, customer_country, sku, product_name, category, currency, payment_method));
 COPY (
   SELECT channel, category, sku, currency, max(product_name) AS product_name,
          count(DISTINCT order_id) AS orders, sum(quantity) AS units, sum(line_amount) AS revenue,
          count(DISTINCT customer_key) AS customers
   FROM lines GROUP BY ALL ORDER BY channel, category, sku, currency
-) TO '{out}/product_demand.csv' (HEADER, DELIMITER ',');
+) TO '{out}/product_demand.csv' (HEADER, NEW_LINE '\r\n',
+  FORCE_QUOTE (channel, category, sku, currency, product_name));
 COPY (
   WITH per_customer AS (
     SELECT channel, currency, customer_key, count(DISTINCT order_id) AS placed
@@ -267,11 +281,11 @@ COPY (
          count(DISTINCT customer_key) AS customers,
          any_value(r.repeat_customers) AS repeat_customers, count(*) AS order_lines,
          sum(quantity) AS units, sum(line_amount) AS revenue,
-         round(sum(line_amount) / count(DISTINCT order_id), 2) AS avg_order_value,
-         round(count(*) / count(DISTINCT order_id), 2) AS avg_items_per_order
+         round_even(sum(line_amount) / count(DISTINCT order_id), 2)::DECIMAL(38, 2) AS avg_order_value,
+         round_even(count(*) / count(DISTINCT order_id), 2)::DECIMAL(38, 2) AS avg_items_per_order
   FROM lines l JOIN repeaters r USING (channel, currency)
   GROUP BY l.channel, l.currency ORDER BY 1, 2
-) TO '{out}/customer_behavior.csv' (HEADER, DELIMITER ',');
+) TO '{out}/customer_behavior.csv' (HEADER, NEW_LINE '\r\n', FORCE_QUOTE (channel, currency));
 """
 
 
@@ -281,6 +295,7 @@ def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
     connection = duckdb.connect()
     files = "[" + ", ".join(f"'{path}'" for path in job["files"]) + "]"
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"SET threads = {job['max_workers']}")  # as many threads as the exporter reads with
     for statement in DUCKDB_REPORTS.format(
         files=files, start=job["start"], end=job["end"], out=job["out"]
     ).split(";"):
@@ -335,12 +350,32 @@ def child(name: str, job_file: str) -> None:
     started = time.perf_counter()
     IMPORTS[name]()
     imported = time.perf_counter()
+    cpu_before = _cpu_seconds()
     result = CONTENDERS[name](job)
+    result["work_seconds"] = time.perf_counter() - imported
+    result["cpu_seconds"] = _cpu_seconds() - cpu_before
     result["import_seconds"] = imported - started
-    started = imported
-    result["work_seconds"] = time.perf_counter() - started
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def body_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of each report CSV below its header line (outside the timed work)."""
+    digests = {}
+    for path in sorted(folder.rglob("*.csv")):
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            handle.readline()
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+        digests[path.stem] = digest.hexdigest()
+    return digests
 
 
 def run_contender(name: str, job: dict[str, Any]) -> dict[str, Any]:
@@ -355,9 +390,10 @@ def run_contender(name: str, job: dict[str, Any]) -> dict[str, Any]:
             env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"},
         )  # fmt: skip
         elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+        if done.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["digests"] = body_digests(Path(scratch))
     result["process_seconds"] = elapsed
     return result
 
@@ -397,32 +433,50 @@ def warm(files: list[str]) -> None:
                 pass
 
 
-def compare(label: str, root: Path, args: argparse.Namespace, naive: bool) -> dict[str, dict[str, Any]]:
-    job = week_job(root, args.max_workers)
-    print(f"\n{label}: {job['table_files']} data files, export {job['week']} ({len(job['files'])} files)")
-    warm(job["files"])
-    runs: dict[str, list[dict[str, Any]]] = {"exporter": [], "duckdb": [], "naive": []}
-    names = ["exporter", "duckdb"] + (["naive"] if naive else [])
-    for round_number in range(args.repeat):
-        for name in names if round_number % 2 == 0 else reversed(names):  # alternate the order
+def run_rounds(
+    jobs: dict[str, dict[str, Any]], contenders: dict[str, list[str]], repeat: int
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Every contender on every table, round after round, in alternating order: a machine that slows
+    down or speeds up (others' jobs) hits every contender and both histories alike."""
+    plan = [(label, name) for label, names in contenders.items() for name in names]
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {label: {} for label in jobs}
+    for round_number in range(repeat):
+        for label, name in plan if round_number % 2 == 0 else reversed(plan):
             if name == "naive" and round_number > 0:
                 continue  # once is enough for a contender 10x slower
-            runs[name].append(run_contender(name, job))
-    if not naive:
+            runs[label].setdefault(name, []).append(run_contender(name, jobs[label]))
+    return runs
+
+
+def summarize(
+    label: str, job: dict[str, Any], runs: dict[str, list[dict[str, Any]]], args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    """Print each contender's median run and the exporter's ratios to the others; check the outputs."""
+    print(f"\n{label}: {job['table_files']} data files, export {job['week']} ({len(job['files'])} files)")
+    if "naive" not in runs:
         print("  naive     skipped (a whole-table to_pandas() of this history; --naive-history to force)")
     results = {}
-    for name in names:
-        done = runs[name]
+    for name, done in runs.items():
         median = sorted(done, key=lambda run: run["work_seconds"])[len(done) // 2]
         result = {**median, "peak_rss_mb": max(run["peak_rss_mb"] for run in done), "runs": len(done)}
         results[name] = result
         print(
-            f"  {name:9s} {result['work_seconds']:6.2f} s work (median of {len(done)}) "
-            f"{result['import_seconds']:5.2f} s imports {result['peak_rss_mb']:6.0f} MB peak RSS"
+            f"  {name:9s} {result['work_seconds']:6.2f} s work (median of {len(done)}, "
+            f"{result['cpu_seconds']:5.2f} s CPU) {result['import_seconds']:5.2f} s imports "
+            f"{result['peak_rss_mb']:6.0f} MB peak RSS"
             f"  rows {result['rows']}",
             flush=True,
         )
     exporter = results["exporter"]
+    for run in runs["duckdb"]:  # the same bytes, or the comparison is void
+        if run["digests"] != exporter["digests"]:
+            raise SystemExit(
+                f"duckdb wrote other CSV rows than the exporter: {run['digests']} vs {exporter['digests']}"
+            )
+    print(
+        f"  duckdb wrote the exporter's CSV rows byte for byte "
+        f"(DuckDB threads = exporter MAX_WORKERS = {args.max_workers})"
+    )
     for name in ("duckdb", "naive"):
         if name in results:
             if results[name]["rows"] != exporter["rows"]:
@@ -430,8 +484,9 @@ def compare(label: str, root: Path, args: argparse.Namespace, naive: bool) -> di
                     f"{name} produced other row counts: {results[name]['rows']} vs {exporter['rows']}"
                 )
             ratio = exporter["work_seconds"] / results[name]["work_seconds"]
+            cpu = exporter["cpu_seconds"] / results[name]["cpu_seconds"]
             memory = exporter["peak_rss_mb"] / results[name]["peak_rss_mb"]
-            print(f"  exporter / {name:6s} time {ratio:5.2f}x  peak RSS {memory:5.2f}x")
+            print(f"  exporter / {name:6s} time {ratio:5.2f}x  CPU {cpu:5.2f}x  peak RSS {memory:5.2f}x")
     return results
 
 
@@ -462,13 +517,20 @@ def main() -> None:
     big = build_table(args.weeks * args.history_factor, args.lines, args.commit_hours, args.seed)
     if args.build_only:
         return
-    first = compare(f"{args.weeks} weeks x {args.lines:,} lines", base, args, naive=True)
-    second = compare(
-        f"{args.weeks * args.history_factor} weeks x {args.lines:,} lines",
-        big,
-        args,
-        naive=args.naive_history,
-    )
+    labels = {
+        "base": f"{args.weeks} weeks x {args.lines:,} lines",
+        "big": f"{args.weeks * args.history_factor} weeks x {args.lines:,} lines",
+    }
+    jobs = {"base": week_job(base, args.max_workers), "big": week_job(big, args.max_workers)}
+    for job in jobs.values():
+        warm(job["files"])
+    contenders = {
+        "base": ["exporter", "duckdb", "naive"],
+        "big": ["exporter", "duckdb"] + (["naive"] if args.naive_history else []),
+    }
+    print(f"{args.repeat} rounds, both histories and all contenders in each (alternating order)", flush=True)
+    runs = run_rounds(jobs, contenders, args.repeat)
+    first, second = (summarize(labels[key], jobs[key], runs[key], args) for key in ("base", "big"))
     exporter, duckdb, naive = first["exporter"], first["duckdb"], first["naive"]
     growth = second["exporter"]["work_seconds"] / exporter["work_seconds"]
     checks = [

@@ -18,7 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-SLICE_ROWS = 16_384
+# Rows rendered per task: ~0.9 MB of CSV for the order lines, small enough (we think) to stay in cache from
+# rendering through hashing and writing. Measured on the 1M-line bench week: 1.8 s CPU for the whole export
+# at 4,096 rows, 2.1 s at 16,384 (the file writes took three times the kernel time), 2.0 s at 2,048.
+SLICE_ROWS = 4_096
 WRITE_OPTIONS = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed", batch_size=8192)
 NO_HEADER = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed", batch_size=8192)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exporter.reports import ColumnCodes, sort_order
+from exporter.reports import ColumnCodes, count_distinct_codes, sort_order
 
 KEY = ("order_id", "line_number")
 TIME = "order_time"
@@ -20,11 +20,8 @@ def drop_duplicate_lines(lines: pa.Table, codes: ColumnCodes | None = None) -> t
     """Return the deduplicated lines and how many rows were dropped."""
     if lines.num_rows == 0:
         return lines, 0
-    order_codes = (codes or ColumnCodes(lines)).get(KEY[0])[0]
-    # (order code, line number) packed into one int64: counting distinct integers is cheap.
-    packed = pc.add(pc.multiply(order_codes.cast(pa.int64()), 1 << 32), lines.column(KEY[1]).cast(pa.int64()))
-    if len(pc.unique(packed)) == lines.num_rows:  # the usual case: nothing to drop, no sort
-        return lines, 0
+    if _keys_unique(lines, codes or ColumnCodes(lines)):
+        return lines, 0  # the usual case: nothing to drop, no sort
     others = [name for name in lines.column_names if name not in (*KEY, TIME)]
     keys = [*KEY, TIME, *others]
     order = sort_order(lines, keys)
@@ -37,3 +34,17 @@ def drop_duplicate_lines(lines: pa.Table, codes: ColumnCodes | None = None) -> t
     first_of_key = pa.concat_arrays([pa.array([True]), changed])
     kept = lines.take(order.filter(first_of_key))  # every report sorts its own output
     return kept, lines.num_rows - kept.num_rows
+
+
+def _keys_unique(lines: pa.Table, codes: ColumnCodes) -> bool:
+    """Whether no two lines share (order_id, line_number), counted on one integer per line:
+    order code * span + (line number - lowest). Both are required by the contract; a null in either
+    would not be counted, so such a table would take the sorting path."""
+    order_codes, order_ids = codes.get(KEY[0])
+    numbers = lines.column(KEY[1])
+    low, high = (value.as_py() for value in pc.min_max(numbers).values())
+    if order_ids is None or low is None:  # order ids that are not text, or no line numbers
+        return False
+    span = high - low + 1
+    keys = pc.add(pc.multiply(order_codes.cast(pa.int64()), span), pc.subtract(numbers.cast(pa.int64()), low))
+    return count_distinct_codes(keys, len(order_ids) * span) == lines.num_rows

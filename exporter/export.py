@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyiceberg.table import Table
 
 from exporter import __version__
@@ -129,7 +128,7 @@ def run_export(
     lines, dropped = drop_duplicate_lines(read.rows, codes)
     if dropped:
         codes = ColumnCodes(lines)
-    orders = pc.count_distinct(codes.get("order_id")[0]).as_py() if lines.num_rows else 0
+    orders = codes.count_distinct("order_id")
     line_count = lines.num_rows
     logger.info(
         "week read",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
-from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
+from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, GreaterThanOrEqual, LessThan
 from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
 from pyiceberg.table import FileScanTask, Table
 
@@ -65,25 +65,53 @@ def read_week(
     if snapshot is None:  # a table without any commit yet
         return WeekRead(target.empty_table(), None, 0)
     tasks = list(scan.plan_files())
-    arrow_scan = ArrowScan(
-        scan.table_metadata,
-        scan.io,
-        projected,
-        scan.row_filter,
-        scan.case_sensitive,
-        dictionary_columns=tuple(dictionary_columns),
-    )
-    batches = [batch for batch in _bounded(arrow_scan, tasks, max_workers) if batch.num_rows]
-    if not batches:
-        rows = target.empty_table()
-        if dictionary_columns:
-            rows = rows.cast(_with_dictionaries(target, dictionary_columns))
-        return WeekRead(rows, snapshot.snapshot_id, len(tasks))
+
+    def arrow_scan(row_filter: BooleanExpression) -> ArrowScan:
+        return ArrowScan(
+            scan.table_metadata,
+            scan.io,
+            projected,
+            row_filter,
+            scan.case_sensitive,
+            dictionary_columns=tuple(dictionary_columns),
+        )
+
+    # A file whose partition (a day of order_time) lies inside the window has the residual AlwaysTrue:
+    # every row matches, so it is read without evaluating the filter row by row (and copying the rows).
+    filtered, whole = arrow_scan(scan.row_filter), arrow_scan(AlwaysTrue())
+
+    def read(task: FileScanTask) -> list[pa.RecordBatch]:
+        chosen = whole if task.residual == AlwaysTrue() else filtered
+        return [batch for batch in chosen.to_record_batches([task]) if batch.num_rows]
+
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="iceberg-read") as pool:
+        batches = list(_bounded(pool, read, tasks, max_workers))
+        if not batches:
+            rows = target.empty_table()
+            if dictionary_columns:
+                rows = rows.cast(_with_dictionaries(target, dictionary_columns))
+            return WeekRead(rows, snapshot.snapshot_id, len(tasks))
+        return WeekRead(_contiguous(batches, pool), snapshot.snapshot_id, len(tasks))
+
+
+def _contiguous(batches: list[pa.RecordBatch], pool: Executor) -> pa.Table:
+    """The batches (the list is emptied) as a table of one chunk per column.
+
+    Concatenating dictionary chunks unifies their dictionaries (one per column for the week, so kernels
+    can group by the codes), which is cheaper than ``unify_dictionaries``; later sorts, takes and
+    group-bys on single-chunk columns skip the per-call chunk handling (a ``take`` of a slice from a
+    28-chunk column costs as much as one of the whole column). Columns are concatenated on the pool
+    (Arrow releases the GIL) and each column's chunks are dropped once it is done, so only the columns
+    in progress are held twice."""
     schema = batches[0].schema
-    rows = pa.Table.from_batches(batches, schema)
-    if dictionary_columns:  # one dictionary per column for the whole week, so kernels can group by them
-        rows = rows.unify_dictionaries()
-    return WeekRead(rows, snapshot.snapshot_id, len(tasks))
+    pending = [[batch.column(index) for batch in batches] for index in range(len(schema))]
+    batches.clear()  # from here on, each column's chunks are referenced only by ``pending``
+
+    def concatenate(index: int) -> pa.Array:
+        chunks, pending[index] = pending[index], []
+        return pa.concat_arrays(chunks)
+
+    return pa.Table.from_arrays(list(pool.map(concatenate, range(len(schema)))), schema=schema)
 
 
 def _with_dictionaries(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
@@ -96,20 +124,22 @@ def _with_dictionaries(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
     )
 
 
-def _bounded(arrow_scan: ArrowScan, tasks: list[FileScanTask], max_workers: int) -> Iterator[pa.RecordBatch]:
-    def read(task: FileScanTask) -> list[pa.RecordBatch]:
-        return list(arrow_scan.to_record_batches([task]))
-
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="iceberg-read") as pool:
-        pending: deque[Future[list[pa.RecordBatch]]] = deque()
-        remaining = iter(tasks)
-        for task in remaining:
-            pending.append(pool.submit(read, task))
-            if len(pending) >= max_workers:
-                break
-        while pending:
-            batches = pending.popleft().result()
-            next_task = next(remaining, None)
-            if next_task is not None:
-                pending.append(pool.submit(read, next_task))
-            yield from batches
+def _bounded(
+    pool: Executor,
+    read: Callable[[FileScanTask], list[pa.RecordBatch]],
+    tasks: list[FileScanTask],
+    max_workers: int,
+) -> Iterator[pa.RecordBatch]:
+    """``read`` of every task on the pool, at most ``max_workers`` in flight, batches in plan order."""
+    pending: deque[Future[list[pa.RecordBatch]]] = deque()
+    remaining = iter(tasks)
+    for task in remaining:
+        pending.append(pool.submit(read, task))
+        if len(pending) >= max_workers:
+            break
+    while pending:
+        batches = pending.popleft().result()
+        next_task = next(remaining, None)
+        if next_task is not None:
+            pending.append(pool.submit(read, next_task))
+        yield from batches
