@@ -5,12 +5,10 @@ One FlinkHarness, hence one JVM, serves the whole session; each run gets its own
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -50,47 +48,6 @@ def generated_run(
 ) -> HarnessRun:
     records, _stats = small_events
     return harness.run(dev, records, pepper=PEPPER)
-
-
-def customer_key(pepper: str, customer_id: str) -> str:
-    """Computed independently of Flink: lower-hex SHA-256 of pepper followed by customer_id."""
-    return hashlib.sha256((pepper + customer_id).encode("utf-8")).hexdigest()
-
-
-def expected_lines(records: list[KafkaRecord], pepper: str) -> list[dict[str, Any]]:
-    """A Python model of the statement: first emission by timestamp per order, one row per item."""
-    first: dict[str, KafkaRecord] = {}
-    for record in records:
-        order_id = record.value["order_id"]
-        current = first.get(order_id)
-        assert current is None or current.timestamp != record.timestamp, "ambiguous first emission"
-        if current is None or record.timestamp < current.timestamp:
-            first[order_id] = record
-    lines = []
-    for record in first.values():
-        order = record.value
-        for number, item in enumerate(order["items"], start=1):
-            amount = Decimal(item["unit_price"]) * item["quantity"]
-            lines.append(
-                {
-                    "order_id": order["order_id"],
-                    "line_number": number,
-                    "channel": order["channel"],
-                    "order_time": order["order_time"],
-                    "customer_key": customer_key(pepper, order["customer"]["customer_id"]),
-                    "customer_city": order["customer"]["address"]["city"],
-                    "customer_country": order["customer"]["address"]["country"],
-                    "sku": item["sku"],
-                    "product_name": item["product_name"],
-                    "category": item["category"],
-                    "quantity": item["quantity"],
-                    "unit_price": item["unit_price"],
-                    "line_amount": str(amount.quantize(Decimal("0.01"))),
-                    "currency": order["currency"],
-                    "payment_method": order["payment_method"],
-                }
-            )
-    return lines
 
 
 OrderFactory = Callable[..., KafkaRecord]

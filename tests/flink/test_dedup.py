@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 
 import orjson
 import pytest
-from conftest import BASE_MS, PEPPER, OrderFactory, expected_lines
+from clean_lines_model import expected_clean_lines
+from conftest import BASE_MS, PEPPER, OrderFactory
 
 from salesflow.config import Environment
 from salesflow.generator import GenerationStats
@@ -28,7 +29,7 @@ def test_generated_events_give_exactly_the_lines_of_each_first_emission(
 ) -> None:
     records, stats = small_events
     assert stats.duplicates >= 0.1 * stats.events  # the input really has duplicates
-    expected = expected_lines(records, PEPPER)
+    expected = expected_clean_lines(records, PEPPER)
     assert len(generated_run.rows) == len(expected)
     assert Counter(orjson.dumps(r) for r in generated_run.rows) == Counter(orjson.dumps(r) for r in expected)
     assert generated_run.orders_out == {r.value["order_id"] for r in records}

@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import replace
 
 import orjson
-from conftest import BASE_MS, PEPPER, OrderFactory, customer_key
+from clean_lines_model import customer_key
+from conftest import BASE_MS, PEPPER, OrderFactory
 
 from salesflow.config import Environment
 from salesflow.generator import GenerationStats
