@@ -88,13 +88,13 @@ class ConfluentProvider(TerraformProvider):
         return self._arguments
 
 
-class ConfluentResource(TerraformResource):
-    """Base of every ``confluent_*`` resource: synthesizes the keyword arguments it was given."""
+class _ConfluentBlockMixin:
+    """What ``confluent_*`` resources and data sources share: they synthesize the keyword arguments given."""
 
     resource_type: ClassVar[str]
 
     def __init__(self, scope: Construct, id_: str, *, meta: Meta | None = None, **arguments: Any) -> None:
-        super().__init__(
+        super().__init__(  # type: ignore[call-arg]  # TerraformResource or TerraformDataSource, by MRO
             scope,
             id_,
             terraform_resource_type=self.resource_type,
@@ -108,36 +108,17 @@ class ConfluentResource(TerraformResource):
         return self._arguments
 
     def attribute(self, name: str) -> str:
-        """A Terraform reference to one of this resource's (computed) attributes."""
-        return self.get_string_attribute(name)
+        """A Terraform reference to one of this block's (computed) attributes."""
+        return self.get_string_attribute(name)  # type: ignore[attr-defined]
 
     @property
     def id(self) -> str:
         return self.attribute("id")
 
 
-class ConfluentDataSource(TerraformDataSource):
+class ConfluentResource(_ConfluentBlockMixin, TerraformResource):
+    """Base of every ``confluent_*`` resource."""
+
+
+class ConfluentDataSource(_ConfluentBlockMixin, TerraformDataSource):
     """Base of every ``confluent_*`` data source."""
-
-    resource_type: ClassVar[str]
-
-    def __init__(self, scope: Construct, id_: str, *, meta: Meta | None = None, **arguments: Any) -> None:
-        super().__init__(
-            scope,
-            id_,
-            terraform_resource_type=self.resource_type,
-            terraform_generator_metadata=_metadata(),
-            **(meta or {}),
-        )
-        self._arguments = to_terraform(arguments)
-
-    @jsii.member(jsii_name="synthesizeAttributes")
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return self._arguments
-
-    def attribute(self, name: str) -> str:
-        return self.get_string_attribute(name)
-
-    @property
-    def id(self) -> str:
-        return self.attribute("id")

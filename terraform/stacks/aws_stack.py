@@ -292,28 +292,14 @@ class AwsStack(TerraformStack):
         )
 
         # --- notifications ---------------------------------------------------------------------------
-        exports_topic = SnsTopic(
-            self,
-            "exports_topic",
-            name=f"{prefix}-exports",
-            kms_master_key_id=key.arn,
-            display_name="salesflow weekly exports",
-        )
-        for index, address in enumerate(environment.exporter.analysts):
-            SnsTopicSubscription(
-                self, f"analyst_{index}", topic_arn=exports_topic.arn, protocol="email", endpoint=address
-            )
-        alarms_topic = SnsTopic(
-            self,
-            "alarms_topic",
-            name=f"{prefix}-alarms",
-            kms_master_key_id=key.arn,
-            display_name="salesflow exporter alarms",
-        )
-        for index, address in enumerate(environment.exporter.alarm_emails):
-            SnsTopicSubscription(
-                self, f"on_call_{index}", topic_arn=alarms_topic.arn, protocol="email", endpoint=address
-            )
+        exports_topic = self._email_topic(
+            "exports_topic", f"{prefix}-exports", "salesflow weekly exports", key.arn,
+            "analyst", environment.exporter.analysts,
+        )  # fmt: skip
+        alarms_topic = self._email_topic(
+            "alarms_topic", f"{prefix}-alarms", "salesflow exporter alarms", key.arn,
+            "on_call", environment.exporter.alarm_emails,
+        )  # fmt: skip
 
         # --- dead letters ------------------------------------------------------------------------------
         failures = SqsQueue(
@@ -618,6 +604,23 @@ class AwsStack(TerraformStack):
         output(self, "exports_topic_arn", exports_topic.arn, "SNS topic the analysts subscribe to")
         output(self, "alarms_topic_arn", alarms_topic.arn, "SNS topic of the exporter alarms")
         output(self, "artifact_bucket_name", artifact_bucket.bucket, "Upload make package's zip here")
+
+    def _email_topic(
+        self,
+        id_: str,
+        name: str,
+        display_name: str,
+        kms_key_arn: str,
+        subscriber: str,
+        addresses: Sequence[str],
+    ) -> SnsTopic:
+        """A KMS-encrypted SNS topic with one e-mail subscription per address (each must be confirmed)."""
+        topic = SnsTopic(self, id_, name=name, kms_master_key_id=kms_key_arn, display_name=display_name)
+        for index, address in enumerate(addresses):
+            SnsTopicSubscription(
+                self, f"{subscriber}_{index}", topic_arn=topic.arn, protocol="email", endpoint=address
+            )
+        return topic
 
     def _bucket(
         self,
