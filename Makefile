@@ -69,10 +69,10 @@ fmt: setup ## Format Python code
 test: setup lint test-main test-flink ## Lint and run every test (slow ones included)
 
 test-main: setup
-	$(PY) -m pytest --ignore=tests/flink
+	$(PY) -m pytest --ignore=tests/sql/flink
 
 test-flink: setup
-	$(FLINK_PY) -m pytest tests/flink
+	$(FLINK_PY) -m pytest tests/sql/flink
 
 bench-sql: setup ## Wall time of the SQL tests and of `salesflow sql run` on 10k events, against peers
 	$(PY) bench/sql_suite.py

@@ -131,7 +131,7 @@ def build_table(weeks: int, lines: int, commit_hours: int, seed: int) -> Path:
     """Create (or reuse) the cached lakehouse for this size; returns its root."""
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-    from salesflow.lakehouse import Lakehouse, create_clean_table
+    from salesflow.twin.lakehouse import Lakehouse, create_clean_table
 
     root = CACHE / f"w{weeks}-l{lines}-c{commit_hours}-s{seed}"
     if (root / "complete.json").is_file():
@@ -311,7 +311,7 @@ def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
 def contender_naive(job: dict[str, Any]) -> dict[str, Any]:
     import pandas as pd
 
-    from salesflow.lakehouse import Lakehouse
+    from salesflow.twin.lakehouse import Lakehouse
 
     table = Lakehouse(Path(job["root"])).catalog().load_table((NAMESPACE, TABLE))
     frame = table.scan().to_pandas()
@@ -405,7 +405,7 @@ def week_job(root: Path, max_workers: int) -> dict[str, Any]:
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
     from exporter.weeks import IsoWeek
-    from salesflow.lakehouse import Lakehouse
+    from salesflow.twin.lakehouse import Lakehouse
 
     week = IsoWeek.containing((LAST_MONDAY - timedelta(days=1)).date())
     start, end = week.bounds(UTC)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@
 
 Measured (each in a fresh process, so JVM start-up counts like it does in `make test`):
 
-* suite: `pytest tests/flink` in .venv-flink (the local Flink tests, one JVM for the session), and the
+* suite: `pytest tests/sql/flink` in .venv-flink (the local Flink tests, one JVM for the session), and the
   SQL tests of the main environment (`tests/test_sql_*.py`, which include one hand-over to .venv-flink);
 * its peer: the floor of any Flink test run, a process that starts PyFlink and runs one trivial job;
 * `salesflow sql run --env dev` on N generated events from the main environment (hand-over included);
@@ -75,7 +75,7 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} cores; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     floor, _ = timed([str(FLINK_PYTHON), "-c", FLOOR_JOB])
-    suite, result = timed([str(FLINK_PYTHON), "-m", "pytest", "tests/flink", "-q", "-p", "no:cacheprovider"])
+    suite, result = timed([str(FLINK_PYTHON), "-m", "pytest", "tests/sql/flink", "-q", "-p", "no:cacheprovider"])
     summary = result.stdout.strip().splitlines()[-1]
     main_sql, main_result = timed(
         [str(MAIN_PYTHON), "-m", "pytest", *sorted(str(p) for p in REPO.glob("tests/test_sql_*.py")), "-q"]
@@ -100,7 +100,7 @@ def main() -> None:
         duck = time.perf_counter() - started
 
     print(f"\nFlink floor (JVM + one trivial job)        {floor:6.1f} s")
-    print(f"tests/flink ({summary})".ljust(43) + f"{suite:6.1f} s   = {suite / floor:.1f}x the floor")
+    print(f"tests/sql/flink ({summary})".ljust(43) + f"{suite:6.1f} s   = {suite / floor:.1f}x the floor")
     print(f"main-env SQL tests ({main_summary})".ljust(43) + f"{main_sql:6.1f} s")
     print("SQL suite total".ljust(43) + f"{suite + main_sql:6.1f} s   target <= {args.target_seconds:.0f} s")
     print(f"\nsalesflow sql run, {args.events} events".ljust(43) + f"{run:6.1f} s   ({flink_lines} lines)")
@@ -116,7 +116,7 @@ def main() -> None:
     if duck_lines != flink_lines:
         sys.exit(f"line counts differ: Flink {flink_lines}, DuckDB {duck_lines}")
     if suite > args.target_seconds:
-        sys.exit(f"tests/flink took {suite:.1f} s, over the {args.target_seconds:.0f} s target")
+        sys.exit(f"tests/sql/flink took {suite:.1f} s, over the {args.target_seconds:.0f} s target")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ class CatalogError(RuntimeError):
 
 
 SecretReader = Callable[[str], str]
-# The SQL catalog keys its tables by catalog name: salesflow.lakehouse creates them under this one.
+# The SQL catalog keys its tables by catalog name: salesflow.twin.lakehouse creates them under this one.
 CATALOG_NAME = "salesflow"
 
 

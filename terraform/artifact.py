@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from salesflow.artifacts import LAMBDA_RUNTIME, ArtifactError, ExporterArtifact, load_manifest
 from salesflow.config import REPO_ROOT
+from salesflow.delivery.artifacts import LAMBDA_RUNTIME, ArtifactError, ExporterArtifact, load_manifest
 
 __all__ = [
     "LAMBDA_RUNTIME",

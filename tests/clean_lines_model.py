@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from salesflow.records import KafkaRecord
+from salesflow.events.records import KafkaRecord
 
 
 def customer_key(pepper: str, customer_id: str) -> str:

@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests under tests/flink run in the Flink environment (.venv-flink): see the Makefile."""
+"""Shared fixtures. Tests under tests/sql/flink run in the Flink environment (.venv-flink): see Makefile."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from salesflow.generator import GenerationStats, GeneratorSettings, generate
-from salesflow.records import KafkaRecord
+from salesflow.events.generator import GenerationStats, GeneratorSettings, generate
+from salesflow.events.records import KafkaRecord
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The Flink suite needs PyFlink, which only the Flink environment has; the main suite needs pyiceberg,
 # which the Flink environment cannot have. Each environment collects its own half.
 if importlib.util.find_spec("pyflink") is None:
-    collect_ignore = ["flink"]
+    collect_ignore = ["sql/flink"]
 
 
 @pytest.fixture(scope="session")

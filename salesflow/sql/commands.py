@@ -14,16 +14,11 @@ from pathlib import Path
 
 import click
 
+from salesflow.cli_options import environment_option
 from salesflow.config import REPO_ROOT, ConfigError, environment_names, load_environment
 from salesflow.sql.render import LOCAL_PEPPER_VARIABLE, RenderError, local_pepper, render_statements
 
-ENV_OPTION = click.option(
-    "--env",
-    "env",
-    type=click.Choice(environment_names()),
-    required=True,
-    help="Environment whose config renders the statements (environments/<env>.yaml).",
-)
+ENV_OPTION = environment_option("Environment whose config renders the statements (environments/<env>.yaml).")
 
 
 @click.group("sql")
@@ -152,8 +147,8 @@ def run_command(env: str, input_path: Path, output_path: Path) -> None:
         return
     import orjson
 
-    from salesflow.event_files import atomic_output, read_events
-    from salesflow.records import RecordError
+    from salesflow.events.files import atomic_output, read_events
+    from salesflow.events.records import RecordError
     from salesflow.sql.harness import FlinkHarness, HarnessError
     from salesflow.sql.properties import PropertyError
 

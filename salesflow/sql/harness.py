@@ -38,8 +38,8 @@ from pyflink.table import EnvironmentSettings, ExplainDetail, TableEnvironment
 
 from salesflow.config import Environment
 from salesflow.contracts import SALES_ORDER, load_schema_json
-from salesflow.event_files import atomic_output
-from salesflow.records import KafkaRecord
+from salesflow.events.files import atomic_output
+from salesflow.events.records import KafkaRecord
 from salesflow.sql.avro_types import Column, columns_ddl, record_columns
 from salesflow.sql.local_io import ROWTIME, InputSummary, flatten_records, read_sink_rows
 from salesflow.sql.plans import NotInsertOnlyError

@@ -1,6 +1,6 @@
 """What goes into and comes out of the local Flink harness (no PyFlink needed here).
 
-In: Kafka records in the interchange format (``salesflow.records``), validated against
+In: Kafka records in the interchange format (``salesflow.events.records``), validated against
 ``sales_order.avsc`` and flattened to one JSON object per record: the value's fields plus ``$rowtime``
 (the record timestamp, which Confluent exposes as ``$rowtime``). Flink's filesystem source reads them.
 
@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from salesflow.contracts import SALES_ORDER, load_schema_json
-from salesflow.records import (
+from salesflow.events.records import (
     KafkaRecord,
     RecordError,
     datum_to_json,

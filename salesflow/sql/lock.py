@@ -4,7 +4,7 @@ Confluent replaces a running statement when its text changes and the provider fa
 only its properties change, so a released version is immutable: the lock maps each statement name
 (``<env>-<id>-v<N>``) to the sha256 of its Confluent rendering (text, properties and the hashes of
 the statements it depends on). ``salesflow sql lock`` adds new names and never changes an existing
-entry; ``tests/test_sql_lock.py`` fails when a rendered statement differs from its entry or has none.
+entry; ``tests/sql/test_sql_lock.py`` fails when a rendered statement differs from its entry or has none.
 Old entries stay: they are the history a ``git revert`` returns to.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from salesflow.config import Environment
-from salesflow.event_files import atomic_output
+from salesflow.events.files import atomic_output
 from salesflow.sql.render import STATEMENTS_DIR, RenderedStatement, render_statements
 
 LOCK_FILE = STATEMENTS_DIR / "statements.lock.json"

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from exporter_testkit import Target, clean_lines
 
-from salesflow.generator import GenerationStats
-from salesflow.lakehouse import Lakehouse, append_clean_lines, create_clean_table
-from salesflow.local_s3 import LocalAws, local_aws
-from salesflow.records import KafkaRecord
+from salesflow.events.generator import GenerationStats
+from salesflow.events.records import KafkaRecord
+from salesflow.twin.lakehouse import Lakehouse, append_clean_lines, create_clean_table
+from salesflow.twin.local_aws import LocalAws, local_aws
 
 
 @pytest.fixture(scope="session")

@@ -15,15 +15,15 @@ from clean_lines_model import expected_clean_lines
 from exporter.export import ExportResult, aws_clients, run_export
 from exporter.settings import settings_from_env
 from exporter.weeks import IsoWeek
-from salesflow.lakehouse import (
+from salesflow.events.records import KafkaRecord
+from salesflow.twin.lakehouse import (
     DEFAULT_NAMESPACE,
     DEFAULT_TABLE,
     Lakehouse,
     append_clean_lines,
     create_clean_table,
 )
-from salesflow.local_s3 import LocalAws, SnsInbox
-from salesflow.records import KafkaRecord
+from salesflow.twin.local_aws import LocalAws, SnsInbox
 
 ALL_REPORTS = "order_lines,product_demand,customer_behavior"
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from salesflow.cli import main
 from salesflow.config import load_environment
-from salesflow.export_command import tableflow_catalog_uri
+from salesflow.ops.export import tableflow_catalog_uri
 
 
 def test_salesflow_export_writes_the_week(shared_target, shared_lakehouse) -> None:

@@ -12,7 +12,7 @@ from exporter_testkit import ALL_REPORTS, make_line, new_table
 from pyiceberg.types import StringType
 
 from exporter.reports import REPORTS_FILE, ReportError, load_reports, validate_against_schema
-from salesflow.lakehouse import append_clean_lines, clean_lines_schema
+from salesflow.twin.lakehouse import append_clean_lines, clean_lines_schema
 
 
 def test_every_declared_report_is_valid_for_the_clean_table() -> None:

@@ -13,7 +13,7 @@ import pytest
 from exporter_testkit import FakeContext, make_line, new_table
 
 from exporter.weeks import IsoWeek
-from salesflow.lakehouse import Lakehouse, append_clean_lines
+from salesflow.twin.lakehouse import Lakehouse, append_clean_lines
 
 W46 = IsoWeek(2026, 46)
 

@@ -1,0 +1,95 @@
+"""Rollback is one `git revert`: reverting a change reproduces the previous desired state exactly.
+
+For the latest commits that touch the synth's inputs, each is reverted in a fresh clone and the
+synthesized Terraform JSON is compared byte for byte with the synth of the commit's parent, made in
+another clone (another absolute path). This holds only if the synth is a pure function of the tree:
+no timestamps, no absolute paths, no state outside git (the exporter artifact comes from the same
+fixture manifest in both runs, as the deploy pipeline pins it by SHA-256).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from salesflow.config import REPO_ROOT
+
+SYNTH_INPUTS = ("terraform", "flink_statements", "schemas", "environments")
+MANIFEST = REPO_ROOT / "tests" / "terraform" / "fixtures" / "artifact-arm64.json"
+COMMITS_CHECKED = 2
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {' '.join(args)} failed in {cwd}: {done.stderr}"
+    return done.stdout.strip()
+
+
+def _commits_touching_synth_inputs() -> list[str]:
+    commits = _git(REPO_ROOT, "log", "--no-merges", "--format=%H", "--", *SYNTH_INPUTS).split()
+    # A commit whose parent has no CDKTF app yet cannot be compared (nothing to synthesize before it).
+    return [
+        commit
+        for commit in commits
+        if subprocess.run(
+            ["git", "cat-file", "-e", f"{commit}^:terraform/main.py"], cwd=REPO_ROOT, capture_output=True
+        ).returncode
+        == 0
+    ][:COMMITS_CHECKED]
+
+
+def _clone(commit: str, target: Path) -> Path:
+    _git(REPO_ROOT, "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(target))
+    _git(target, "checkout", "--quiet", commit)
+    _git(target, "config", "user.email", "on-call@example.com")
+    _git(target, "config", "user.name", "on-call")
+    return target
+
+
+def _synth(checkout: Path) -> dict[str, bytes]:
+    out = checkout / "synth-out"
+    done = subprocess.run(
+        [sys.executable, "terraform/main.py", "--env", "all", "--outdir", str(out)],
+        cwd=checkout,
+        env={**os.environ, "SALESFLOW_EXPORTER_MANIFEST": str(MANIFEST)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"synth failed in {checkout}:\n{done.stdout}\n{done.stderr}"
+    files = {
+        str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()
+    }
+    assert any(name.endswith("cdk.tf.json") for name in files)
+    return files
+
+
+def _differences(expected: dict[str, bytes], actual: dict[str, bytes]) -> list[str]:
+    names = sorted(set(expected) | set(actual))
+    return [name for name in names if expected.get(name) != actual.get(name)]
+
+
+@pytest.mark.slow
+def test_reverting_a_change_synthesizes_the_parents_state(tmp_path: Path) -> None:
+    if _git(REPO_ROOT, "rev-parse", "--is-shallow-repository") == "true":
+        pytest.skip("a shallow clone has no history to revert; run on a full clone")
+    commits = _commits_touching_synth_inputs()
+    assert commits, "the history has commits that change the synthesized infrastructure"
+    for index, commit in enumerate(commits):
+        parent_checkout = _clone(f"{commit}^", tmp_path / f"{commit[:10]}-parent")
+        parent = _synth(parent_checkout)
+        changed = _clone(commit, tmp_path / f"{commit[:10]}-reverted")
+        _git(changed, "revert", "--no-edit", commit)
+        reverted = _synth(changed)
+        assert not _differences(parent, reverted), (
+            f"revert of {commit[:10]}: {_differences(parent, reverted)}"
+        )
+        if index == 0:
+            # The comparison is not vacuous: one changed setting shows up in the synthesized JSON.
+            config = parent_checkout / "environments" / "dev.yaml"
+            config.write_text(config.read_text().replace("memory_mb: 1024", "memory_mb: 1536"))
+            assert "dev-aws/cdk.tf.json" in " ".join(_differences(parent, _synth(parent_checkout)))
