@@ -12,7 +12,7 @@ from cdktf import App
 
 from salesflow.config import Environment, load_environment
 from terraform.artifact import load_exporter_artifact
-from terraform.confluent.schema import SchemaError, validate_terraform_json
+from terraform.confluent_provider.schema import SchemaError, validate_terraform_json
 from terraform.stacks.aws_stack import AwsStack
 from terraform.stacks.confluent_stack import ConfluentStack
 from terraform.stacks.flink_stack import FlinkStack

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from cdktf import App, TerraformStack, Testing
@@ -25,6 +27,24 @@ def synth_constructs(build: Callable[[Construct], Any]) -> dict[str, Any]:
     stack = TerraformStack(Testing.app(), "under-test")
     build(stack)
     return json.loads(Testing.synth(stack))
+
+
+def synth_flat_stack(build: Callable[[Construct], Any]) -> dict[str, Any]:
+    """Terraform JSON of a throw-away ``SalesflowStack`` (flat addresses) holding what ``build`` adds."""
+    from terraform.stacks.common import SalesflowStack
+
+    app = App(outdir=tempfile.mkdtemp(prefix="salesflow-flat-"), stack_traces=False, skip_validation=True)
+    stack = SalesflowStack(app, "under-test")
+    build(stack)
+    app.synth()
+    return json.loads(
+        (Path(app.outdir) / "stacks" / "under-test" / "cdk.tf.json").read_text(encoding="utf-8")
+    )
+
+
+def nested_construct(scope: Construct, id_: str) -> Construct:
+    """A plain construct to group resources under, as the stacks' named constructs do."""
+    return Construct(scope, id_)
 
 
 def has_resource(synthesized: str, resource_type: str, properties: Mapping[str, Any]) -> bool:

@@ -26,6 +26,40 @@ FLINK = "flink"
 AWS = "aws"
 
 
+class SalesflowStack(TerraformStack):
+    """A stack whose Terraform addresses do not depend on how its code is grouped into constructs.
+
+    Resources live in small named constructs (``terraform/aws/``, ``terraform/confluent/``, ...), but a
+    Terraform address is the key of a resource's state: if it followed the construct tree, moving code
+    between constructs would plan to destroy and re-create resources. So every element's logical id is
+    its own construct id (unique in the stack, checked here) and its metadata path ``<stack>/<id>``.
+    """
+
+    def __init__(self, scope: Construct, name: str) -> None:
+        super().__init__(scope, name)
+        self._addresses: dict[str, str] = {}
+
+    def _allocate_logical_id(self, tf_element: TerraformElement) -> str:
+        logical_id = tf_element.node.id
+        path = tf_element.node.path
+        if self._addresses.setdefault(logical_id, path) != path:
+            raise ValueError(
+                f"{self.node.id}: {path} and {self._addresses[logical_id]} would both be '{logical_id}'; "
+                "give one of them another id"
+            )
+        return logical_id
+
+    def to_terraform(self) -> Any:
+        document = super().to_terraform()
+        for section in ("resource", "data"):
+            for blocks in (document.get(section) or {}).values():
+                for block in blocks.values():
+                    metadata = (block.get("//") or {}).get("metadata") or {}
+                    if "path" in metadata:
+                        metadata["path"] = f"{self.node.id}/{metadata['path'].rsplit('/', 1)[-1]}"
+        return document
+
+
 def stack_name(environment: Environment, part: str) -> str:
     """``<env>-<part>``: the directory under cdktf.out/stacks and the stack's state file name."""
     return f"{environment.name}-{part}"

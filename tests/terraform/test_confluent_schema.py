@@ -36,7 +36,7 @@ def _confluent_blocks(document: dict[str, Any]) -> list[str]:
 
 
 def test_every_synthesized_confluent_block_matches_the_provider_schema(synthesis: Synthesis) -> None:
-    from terraform.confluent.schema import validate_terraform_json
+    from terraform.confluent_provider.schema import validate_terraform_json
 
     checked: set[str] = set()
     for name, document in synthesis.stacks.items():
@@ -62,7 +62,7 @@ def test_every_synthesized_confluent_block_matches_the_provider_schema(synthesis
 
 
 def test_vendored_schema_is_the_shared_reference() -> None:
-    from terraform.confluent.schema import SCHEMA_FILE
+    from terraform.confluent_provider.schema import SCHEMA_FILE
 
     if not SHARED_SCHEMA.is_file():
         pytest.skip(f"{SHARED_SCHEMA} is not on this machine; the vendored copy is used as is")
@@ -74,7 +74,7 @@ def test_vendored_schema_is_the_shared_reference() -> None:
 def test_adopted_environment_and_cluster_validate_as_data_sources(synth_environment: None) -> None:
     """The adopt-by-id path synthesizes data sources that also satisfy the schema."""
     from salesflow.config import Environment, load_environment
-    from terraform.confluent.schema import validate_terraform_json
+    from terraform.confluent_provider.schema import validate_terraform_json
     from terraform.stacks.confluent_stack import ConfluentStack
     from terraform.testing import new_app, synth_stack
 
@@ -95,14 +95,14 @@ def test_adopted_environment_and_cluster_validate_as_data_sources(synth_environm
 
 
 def _errors_of(build) -> list[str]:
-    from terraform.confluent.schema import validate_terraform_json
+    from terraform.confluent_provider.schema import validate_terraform_json
     from terraform.testing import synth_constructs
 
     return [str(error) for error in validate_terraform_json(synth_constructs(build), "broken")]
 
 
 def _broken(resource_type: str, *, data: bool = False):
-    from terraform.confluent import ConfluentDataSource, ConfluentResource
+    from terraform.confluent_provider import ConfluentDataSource, ConfluentResource
 
     base = ConfluentDataSource if data else ConfluentResource
     return type("Broken", (base,), {"resource_type": resource_type})
@@ -197,7 +197,7 @@ def test_exactly_one_storage_block_and_no_computed_only_attribute() -> None:
 
 
 def test_partial_flink_provider_group_and_unknown_types_fail() -> None:
-    from terraform.confluent import ConfluentProvider
+    from terraform.confluent_provider import ConfluentProvider
 
     statement_source = _broken("confluent_flink_statement", data=True)
 
@@ -226,7 +226,7 @@ def test_setting_a_resource_id_fails() -> None:
 
 def test_typed_constructs_pass_where_broken_ones_fail() -> None:
     """The same shapes through the typed classes: zero errors (the check is not simply strict)."""
-    from terraform.confluent import Credentials, FlinkComputePool, IdRef, KafkaTopic
+    from terraform.confluent_provider import Credentials, FlinkComputePool, IdRef, KafkaTopic
 
     def build(scope) -> None:
         FlinkComputePool(
@@ -252,8 +252,8 @@ def test_typed_constructs_pass_where_broken_ones_fail() -> None:
 
 
 def test_schema_file_is_the_one_synth_checks_against() -> None:
-    from terraform.confluent.schema import SCHEMA_FILE, provider_version
+    from terraform.confluent_provider.schema import SCHEMA_FILE, provider_version
 
-    assert SCHEMA_FILE == REPO_ROOT / "terraform" / "confluent" / "provider-schema.json"
+    assert SCHEMA_FILE == REPO_ROOT / "terraform" / "confluent_provider" / "provider-schema.json"
     assert provider_version() == "2.83.0"
     assert Path(SCHEMA_FILE).is_file()

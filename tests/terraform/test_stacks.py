@@ -221,7 +221,7 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_statements_are_the_rendered_ones_in_order(synthesized: dict, env: str) -> None:
-    from terraform.stacks.flink_stack import statement_logical_id
+    from terraform.flink.statements import statement_logical_id
     from terraform.testing import has_resource
 
     environment = load_environment(env)

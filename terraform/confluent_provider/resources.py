@@ -2,7 +2,7 @@
 
 One class per Terraform type; keyword arguments carry the provider's attribute names, so the
 provider documentation applies unchanged. Only the arguments salesflow needs are exposed; the schema
-test (tests/infra/test_confluent_schema.py) checks every synthesized one against the provider schema.
+test (tests/terraform/test_confluent_schema.py) checks every synthesized one against the provider schema.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Literal
 
 from constructs import Construct
 
-from terraform.confluent.base import Block, ConfluentDataSource, ConfluentResource, Meta
+from terraform.confluent_provider.base import Block, ConfluentDataSource, ConfluentResource, Meta
 
 # --- blocks -----------------------------------------------------------------------------------------
 

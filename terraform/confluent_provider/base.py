@@ -24,7 +24,7 @@ from cdktf import (
 )
 from constructs import Construct
 
-from terraform.confluent.schema import provider_version
+from terraform.confluent_provider.schema import provider_version
 
 PROVIDER_SOURCE = "confluentinc/confluent"
 
@@ -58,6 +58,20 @@ class Meta(TypedDict, total=False):
     depends_on: Sequence[ITerraformDependable]
     lifecycle: TerraformResourceLifecycle
     provider: TerraformProvider
+
+
+def meta(
+    *,
+    depends_on: Sequence[ITerraformDependable] | None = None,
+    lifecycle: TerraformResourceLifecycle | None = None,
+) -> Meta:
+    """Meta-arguments with only what is set (an empty ``depends_on`` is left out)."""
+    arguments: Meta = {}
+    if depends_on:
+        arguments["depends_on"] = list(depends_on)
+    if lifecycle is not None:
+        arguments["lifecycle"] = lifecycle
+    return arguments
 
 
 def _metadata() -> TerraformProviderGeneratorMetadata:

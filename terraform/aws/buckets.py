@@ -1,0 +1,250 @@
+"""The AWS stack's buckets: weekly exports, exporter artifacts and the access logs of both.
+
+Every bucket is a ``SecureBucket``: private, versioned, encrypted, refusing plain HTTP, aborting
+incomplete uploads, with its own lifecycle rules and (except the log bucket) access logging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from constructs import Construct
+
+from salesflow.config import Environment
+from terraform.aws.iam import Statement, anyone, condition, service, statement
+from terraform.stacks.common import skip_checks
+
+NONCURRENT_EXPORT_VERSION_DAYS = 90
+ACCESS_LOG_RETENTION_DAYS = 365
+ABORT_MULTIPART_DAYS = 7
+NO_BUCKET_EVENTS = "nothing consumes object events; the exporter announces each export on SNS itself"
+Rule = S3BucketLifecycleConfigurationRule
+
+
+def _everything() -> list[S3BucketLifecycleConfigurationRuleFilter]:
+    return [S3BucketLifecycleConfigurationRuleFilter(prefix="")]
+
+
+class SecureBucket(Construct):
+    """A private, versioned, encrypted bucket that refuses plain HTTP. Its resources are named
+    ``<id>``, ``<id>_public_access``, ``<id>_versioning`` and so on."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        name: str,
+        *,
+        kms_key_arn: str | None,
+        rules: Sequence[Rule],
+        log_to: tuple[S3Bucket, str] | None,
+        extra_policy: Sequence[Statement] = (),
+        lifecycle: TerraformResourceLifecycle | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        bucket = S3Bucket(self, id_, bucket=name, force_destroy=False, lifecycle=lifecycle)
+        self.bucket = bucket
+        S3BucketPublicAccessBlock(
+            self,
+            f"{id_}_public_access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            f"{id_}_ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        S3BucketVersioningA(
+            self,
+            f"{id_}_versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        encryption = (
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
+            if kms_key_arn
+            else {"sse_algorithm": "AES256"}
+        )
+        by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+            **encryption
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            f"{id_}_encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=by_default, bucket_key_enabled=bool(kms_key_arn)
+                )
+            ],
+        )
+        abort_uploads = Rule(
+            id="abort-incomplete-uploads",
+            status="Enabled",
+            filter=_everything(),
+            abort_incomplete_multipart_upload=[
+                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                    days_after_initiation=ABORT_MULTIPART_DAYS
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self, f"{id_}_lifecycle", bucket=bucket.id, rule=[abort_uploads, *rules]
+        )
+        if log_to is not None:
+            target, target_prefix = log_to
+            S3BucketLoggingA(
+                self, f"{id_}_logging", bucket=bucket.id, target_bucket=target.id, target_prefix=target_prefix
+            )
+        deny_plain_http = statement(
+            "DenyPlainHttp",
+            ["s3:*"],
+            [bucket.arn, f"{bucket.arn}/*"],
+            effect="Deny",
+            principals=[anyone()],
+            conditions=[condition("Bool", "aws:SecureTransport", "false")],
+        )
+        policy = DataAwsIamPolicyDocument(
+            self, f"{id_}_policy_document", statement=[deny_plain_http, *extra_policy]
+        )
+        S3BucketPolicy(self, f"{id_}_policy", bucket=bucket.id, policy=policy.json)
+
+    @property
+    def arn(self) -> str:
+        return self.bucket.arn
+
+    @property
+    def name(self) -> str:
+        return self.bucket.bucket
+
+    def accept_findings(self, justifications: dict[str, str]) -> None:
+        skip_checks(self.bucket, justifications)
+
+
+class ExporterBuckets(Construct):
+    """Exports (SSE-KMS, old versions and abandoned staging copies expire), artifacts (never expired,
+    never destroyed: a revert must find every earlier zip) and their access logs (SSE-S3)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, environment: Environment, kms_key_arn: str, account_id: str
+    ):
+        super().__init__(scope, id_)
+        log_bucket_name = f"{environment.aws.export.bucket}-access-logs"
+        self.access_logs = SecureBucket(
+            self,
+            "access_log_bucket",
+            log_bucket_name,
+            kms_key_arn=None,  # S3 server access logs can only be delivered to SSE-S3 buckets
+            extra_policy=[
+                statement(
+                    "S3ServerAccessLogsDelivery",
+                    ["s3:PutObject"],
+                    [f"arn:aws:s3:::{log_bucket_name}/*"],
+                    principals=[service("logging.s3.amazonaws.com")],
+                    conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
+                )
+            ],
+            rules=[
+                Rule(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=_everything(),
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=ACCESS_LOG_RETENTION_DAYS)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
+                    ],
+                )
+            ],
+            log_to=None,
+        )
+        self.access_logs.accept_findings(
+            {
+                "CKV_AWS_144": "access logs stay in the region; cross-region replication is not required",
+                "CKV2_AWS_62": NO_BUCKET_EVENTS,
+                "CKV_AWS_145": "S3 server access logging delivers only to SSE-S3 (AES256) buckets",
+            }
+        )
+        self.exports = self._export_bucket(environment, kms_key_arn)
+        self.artifacts = SecureBucket(
+            self,
+            "artifact_bucket",
+            environment.aws.artifact_bucket,
+            kms_key_arn=kms_key_arn,
+            rules=[],  # artifacts are never expired: a revert must find every earlier zip
+            log_to=(self.access_logs.bucket, "artifacts/"),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        self.artifacts.accept_findings(
+            {
+                "CKV_AWS_144": "artifacts are rebuilt from git by `make package`; no second-region copy",
+                "CKV2_AWS_62": NO_BUCKET_EVENTS,
+            }
+        )
+
+    def _export_bucket(self, environment: Environment, kms_key_arn: str) -> SecureBucket:
+        export = environment.aws.export
+        bucket = SecureBucket(
+            self,
+            "export_bucket",
+            export.bucket,
+            kms_key_arn=kms_key_arn,
+            rules=[
+                Rule(
+                    id="expire-old-versions",
+                    status="Enabled",
+                    filter=_everything(),
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=NONCURRENT_EXPORT_VERSION_DAYS
+                        )
+                    ],
+                ),
+                # A run killed by its timeout cannot clean up its staging copies: expire them.
+                Rule(
+                    id="expire-abandoned-staging",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=f"{export.prefix}/_staging/")],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=1)],
+                ),
+            ],
+            log_to=(self.access_logs.bucket, "exports/"),
+        )
+        bucket.accept_findings(
+            {
+                "CKV_AWS_144": "weekly CSVs are reproducible from the Iceberg table; no second-region copy",
+                "CKV2_AWS_62": NO_BUCKET_EVENTS,
+            }
+        )
+        return bucket

@@ -1,0 +1,68 @@
+"""The exporter's KMS key: exports, artifacts, exporter logs and both SNS topics are encrypted with it."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from salesflow.config import Environment
+from terraform.stacks.common import key_policy, resource_prefix
+
+
+class ExporterKey(Construct):
+    """A rotating customer-managed key whose policy lets CloudWatch Logs (the exporter's log group only)
+    and CloudWatch alarms (publishing to the encrypted topics) use it."""
+
+    def __init__(
+        self, scope: Construct, id_: str, environment: Environment, account_id: str, log_group_name: str
+    ) -> None:
+        super().__init__(scope, id_)
+        prefix = resource_prefix(environment)
+        region = environment.aws.region
+        policy = key_policy(
+            account_id,
+            [
+                {
+                    "Sid": "CloudWatchLogsEncryptsTheExporterLogGroup",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
+                            )
+                        }
+                    },
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ],
+        )
+        self.key = KmsKey(
+            self,
+            "exporter_key",
+            description=f"{prefix}: exports, artifacts, exporter logs and notifications",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=policy,
+        )
+        KmsAlias(self, "exporter_key_alias", name=f"alias/{prefix}-exporter", target_key_id=self.key.key_id)
+
+    @property
+    def arn(self) -> str:
+        return self.key.arn
