@@ -75,7 +75,9 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} cores; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     floor, _ = timed([str(FLINK_PYTHON), "-c", FLOOR_JOB])
-    suite, result = timed([str(FLINK_PYTHON), "-m", "pytest", "tests/sql/flink", "-q", "-p", "no:cacheprovider"])
+    suite, result = timed(
+        [str(FLINK_PYTHON), "-m", "pytest", "tests/sql/flink", "-q", "-p", "no:cacheprovider"]
+    )
     summary = result.stdout.strip().splitlines()[-1]
     main_sql, main_result = timed(
         [str(MAIN_PYTHON), "-m", "pytest", *sorted(str(p) for p in REPO.glob("tests/test_sql_*.py")), "-q"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 # The generated __init__ defines its names, then imports every resource module below this line.
@@ -26,8 +27,7 @@ def register_without_eager_imports(package: str = PACKAGE) -> None:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None or spec.loader is None:
         return  # not installed: the import that needs it fails with Python's own message
-    with open(spec.origin, encoding="utf-8") as source:
-        head, marker, _ = source.read().partition(EAGER_IMPORTS_MARKER)
+    head, marker, _ = Path(spec.origin).read_text(encoding="utf-8").partition(EAGER_IMPORTS_MARKER)
     if not marker:
         importlib.import_module(package)  # a layout this does not know: import it as it is
         return

@@ -1,8 +1,9 @@
 """Rollback is one `git revert`: reverting a change reproduces the previous desired state exactly.
 
-For the latest commits that touch the synth's inputs, each is reverted in a fresh clone and the
+For the latest commits that touch the synth's inputs, each is reverted in a fresh checkout and the
 synthesized Terraform JSON is compared byte for byte with the synth of the commit's parent, made in
-another clone (another absolute path). This holds only if the synth is a pure function of the tree:
+another checkout (another absolute path). One clone serves every checkout (git worktrees), and the
+two synths of a commit run side by side. This holds only if the synth is a pure function of the tree:
 no timestamps, no absolute paths, no state outside git (the exporter artifact comes from the same
 fixture manifest in both runs, as the deploy pipeline pins it by SHA-256).
 """
@@ -42,30 +43,52 @@ def _commits_touching_synth_inputs() -> list[str]:
     ][:COMMITS_CHECKED]
 
 
-def _clone(commit: str, target: Path) -> Path:
+def _clone(target: Path) -> Path:
     _git(REPO_ROOT, "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(target))
-    _git(target, "checkout", "--quiet", commit)
     _git(target, "config", "user.email", "on-call@example.com")
     _git(target, "config", "user.name", "on-call")
     return target
 
 
-def _synth(checkout: Path) -> dict[str, bytes]:
-    out = checkout / "synth-out"
-    done = subprocess.run(
-        [sys.executable, "terraform/main.py", "--env", "all", "--outdir", str(out)],
-        cwd=checkout,
-        env={**os.environ, "SALESFLOW_EXPORTER_MANIFEST": str(MANIFEST)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, f"synth failed in {checkout}:\n{done.stdout}\n{done.stderr}"
-    files = {
-        str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()
-    }
-    assert any(name.endswith("cdk.tf.json") for name in files)
-    return files
+def _checkout(clone: Path, commit: str, target: Path) -> Path:
+    _git(clone, "worktree", "add", "--quiet", "--detach", str(target), commit)
+    return target
+
+
+def _synths(*checkouts: Path) -> list[dict[str, bytes]]:
+    """Synthesize every environment in each checkout, side by side; the output files by name."""
+    runs = [
+        (
+            checkout,
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "terraform/main.py",
+                    "--env",
+                    "all",
+                    "--outdir",
+                    str(checkout / "synth-out"),
+                ],
+                cwd=checkout,
+                env={**os.environ, "SALESFLOW_EXPORTER_MANIFEST": str(MANIFEST)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
+        for checkout in checkouts
+    ]
+    results = []
+    for checkout, process in runs:
+        output, _ = process.communicate()
+        assert process.returncode == 0, f"synth failed in {checkout}:\n{output}"
+        out = checkout / "synth-out"
+        files = {
+            str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()
+        }
+        assert any(name.endswith("cdk.tf.json") for name in files)
+        results.append(files)
+    return results
 
 
 def _differences(expected: dict[str, bytes], actual: dict[str, bytes]) -> list[str]:
@@ -79,12 +102,12 @@ def test_reverting_a_change_synthesizes_the_parents_state(tmp_path: Path) -> Non
         pytest.skip("a shallow clone has no history to revert; run on a full clone")
     commits = _commits_touching_synth_inputs()
     assert commits, "the history has commits that change the synthesized infrastructure"
+    clone = _clone(tmp_path / "clone")
     for index, commit in enumerate(commits):
-        parent_checkout = _clone(f"{commit}^", tmp_path / f"{commit[:10]}-parent")
-        parent = _synth(parent_checkout)
-        changed = _clone(commit, tmp_path / f"{commit[:10]}-reverted")
+        parent_checkout = _checkout(clone, f"{commit}^", tmp_path / f"{commit[:10]}-parent")
+        changed = _checkout(clone, commit, tmp_path / f"{commit[:10]}-reverted")
         _git(changed, "revert", "--no-edit", commit)
-        reverted = _synth(changed)
+        parent, reverted = _synths(parent_checkout, changed)
         assert not _differences(parent, reverted), (
             f"revert of {commit[:10]}: {_differences(parent, reverted)}"
         )
@@ -92,4 +115,5 @@ def test_reverting_a_change_synthesizes_the_parents_state(tmp_path: Path) -> Non
             # The comparison is not vacuous: one changed setting shows up in the synthesized JSON.
             config = parent_checkout / "environments" / "dev.yaml"
             config.write_text(config.read_text().replace("memory_mb: 1024", "memory_mb: 1536"))
-            assert "dev-aws/cdk.tf.json" in " ".join(_differences(parent, _synth(parent_checkout)))
+            [changed_setting] = _synths(parent_checkout)
+            assert "dev-aws/cdk.tf.json" in " ".join(_differences(parent, changed_setting))

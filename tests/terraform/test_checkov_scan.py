@@ -139,12 +139,58 @@ def test_unused_and_unjustified_skips_fail_the_scan(tmp_path: Path) -> None:
     assert not result.ok
 
 
+@pytest.fixture(scope="module")
+def checkov_workspace(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One checkov run (its start-up costs more than its checks) over three sets of stacks side by side:
+
+    * ``real``: the synthesized stacks;
+    * ``insecure``: dev-aws without the export bucket's public access block and encryption;
+    * ``broken``: the synthesized stacks with one justification dropped from the prod Lambda.
+    Each test evaluates the report of its own set, exactly what checkov says of those files.
+    """
+    root = tmp_path_factory.mktemp("checkov")
+    shutil.copytree(synthesis.outdir / "stacks", root / "real")
+    insecure = json.loads(json.dumps(synthesis.stack("dev-aws")))
+    resources = insecure["resource"]
+    del resources["aws_s3_bucket_public_access_block"]["export_bucket_public_access"]
+    del resources["aws_s3_bucket_server_side_encryption_configuration"]["export_bucket_encryption"]
+    (root / "insecure" / "dev-aws").mkdir(parents=True)
+    (root / "insecure" / "dev-aws" / "cdk.tf.json").write_text(json.dumps(insecure), encoding="utf-8")
+    shutil.copytree(synthesis.outdir / "stacks", root / "broken")
+    document = json.loads((root / "broken" / "prod-aws" / "cdk.tf.json").read_text(encoding="utf-8"))
+    document["resource"]["aws_lambda_function"]["exporter"]["//"]["checkov"].pop()  # drop one justification
+    (root / "broken" / "prod-aws" / "cdk.tf.json").write_text(json.dumps(document), encoding="utf-8")
+    return {"root": root, "reports": scan.run_checkov(root, _checkov())}
+
+
+def _reports_of(workspace: dict[str, Any], part: str) -> list[dict[str, Any]]:
+    """The checkov report restricted to the files under ``<workspace>/<part>/``."""
+
+    def mine(check: dict[str, Any]) -> bool:
+        return Path(check["file_path"]).parts[1:2] == (part,)
+
+    reports = []
+    for report in workspace["reports"]:
+        results = report.get("results") or {}
+        reports.append(
+            {
+                **report,
+                "results": {
+                    **results,
+                    "passed_checks": [c for c in results.get("passed_checks", []) if mine(c)],
+                    "failed_checks": [c for c in results.get("failed_checks", []) if mine(c)],
+                },
+            }
+        )
+    return reports
+
+
 @pytest.mark.slow
 def test_checkov_finds_no_unexcused_failure_in_the_synthesized_stacks(
-    synthesis: Synthesis, capsys: pytest.CaptureFixture
+    checkov_workspace: dict[str, Any], capsys: pytest.CaptureFixture
 ) -> None:
-    stacks = synthesis.outdir / "stacks"
-    result = scan.evaluate(stacks, scan.run_checkov(stacks, _checkov()))
+    stacks = checkov_workspace["root"] / "real"
+    result = scan.evaluate(stacks, _reports_of(checkov_workspace, "real"))
     with capsys.disabled():
         print("\n" + scan.render(result).splitlines()[0])
     assert result.failed == [] and result.unused_skips == [] and result.parsing_errors == []
@@ -153,16 +199,10 @@ def test_checkov_finds_no_unexcused_failure_in_the_synthesized_stacks(
 
 
 @pytest.mark.slow
-def test_checkov_fails_a_deliberately_insecure_stack(synthesis: Synthesis, tmp_path: Path) -> None:
+def test_checkov_fails_a_deliberately_insecure_stack(checkov_workspace: dict[str, Any]) -> None:
     """Remove the export bucket's public access block and encryption: the scan must fail on both."""
-    insecure = json.loads(json.dumps(synthesis.stack("dev-aws")))
-    resources = insecure["resource"]
-    del resources["aws_s3_bucket_public_access_block"]["export_bucket_public_access"]
-    del resources["aws_s3_bucket_server_side_encryption_configuration"]["export_bucket_encryption"]
-    stacks = tmp_path / "stacks"
-    (stacks / "dev-aws").mkdir(parents=True)
-    (stacks / "dev-aws" / "cdk.tf.json").write_text(json.dumps(insecure), encoding="utf-8")
-    result = scan.evaluate(stacks, scan.run_checkov(stacks, _checkov()))
+    stacks = checkov_workspace["root"] / "insecure"
+    result = scan.evaluate(stacks, _reports_of(checkov_workspace, "insecure"))
     failed = {(finding.resource, finding.check) for finding in result.failed}
     assert ("aws_s3_bucket.export_bucket", "CKV2_AWS_6") in failed  # no public access block
     assert ("aws_s3_bucket.export_bucket", "CKV_AWS_145") in failed  # not KMS-encrypted
@@ -170,13 +210,16 @@ def test_checkov_fails_a_deliberately_insecure_stack(synthesis: Synthesis, tmp_p
 
 
 @pytest.mark.slow
-def test_scan_script_exit_codes(synthesis: Synthesis, tmp_path: Path) -> None:
+def test_scan_script_exit_codes(
+    checkov_workspace: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert scan.main([str(empty)]) == 2
-    broken = tmp_path / "broken"
-    shutil.copytree(synthesis.outdir / "stacks", broken)
-    document = json.loads((broken / "prod-aws" / "cdk.tf.json").read_text(encoding="utf-8"))
-    document["resource"]["aws_lambda_function"]["exporter"]["//"]["checkov"].pop()  # drop one justification
-    (broken / "prod-aws" / "cdk.tf.json").write_text(json.dumps(document), encoding="utf-8")
-    assert scan.main([str(broken), "--checkov", str(_checkov())]) == 1
+    # checkov's own report of exactly these files (from the one run above) stands in for a second run.
+    monkeypatch.setattr(
+        scan, "run_checkov", lambda _stacks, _checkov: _reports_of(checkov_workspace, "broken")
+    )
+    assert scan.main([str(checkov_workspace["root"] / "broken")]) == 1
+    monkeypatch.setattr(scan, "run_checkov", lambda _stacks, _checkov: _reports_of(checkov_workspace, "real"))
+    assert scan.main([str(checkov_workspace["root"] / "real")]) == 0
