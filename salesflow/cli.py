@@ -224,6 +224,10 @@ def _register_subcommands() -> None:
     for command in PIPELINE_COMMANDS:
         main.add_command(command)
 
+    from salesflow.ops.cost.command import cost_command
+
+    main.add_command(cost_command)
+
 
 _register_subcommands()
 
