@@ -7,9 +7,12 @@ applied: they belong to the account, not to one environment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from salesflow.ops.cost.component import Component, Context
+from salesflow.ops.cost.inventory import Block
+from salesflow.ops.cost.prices import Price
 from salesflow.ops.cost.volumes import MB_PER_GB
 
 # Buckets whose contents the usage model knows, by the logical id the stacks give them.
@@ -38,7 +41,7 @@ def _lambdas(context: Context, region: str) -> list[Component]:
     for block in context.inventory.of("aws_lambda_function"):
         context.handled.add(block.address)
         body = block.body
-        name = body.get("function_name") or block.name
+        name = _name("function_name")(block)
         architecture = (body.get("architectures") or ["x86_64"])[0]
         seconds = min(usage.export_seconds, Decimal(body.get("timeout", 3)))
         memory_gb = Decimal(body.get("memory_size", 128)) / MB_PER_GB
@@ -55,25 +58,46 @@ def _lambdas(context: Context, region: str) -> list[Component]:
     return components
 
 
-def _buckets(context: Context, region: str) -> list[Component]:
-    price = context.prices.price("aws.s3.standard_gb_month", region)
+def _each(
+    context: Context,
+    resource_type: str,
+    component: str,
+    price: Price,
+    resource: Callable[[Block], str],
+    quantity: Callable[[Block], Decimal],
+) -> list[Component]:
+    """One component per block of ``resource_type``."""
     components = []
-    for block in context.inventory.of("aws_s3_bucket"):
+    for block in context.inventory.of(resource_type):
         context.handled.add(block.address)
-        size = _BUCKET_SIZES.get(block.name, lambda context: context.volumes.usage.other_bucket_gb)(context)
-        components.append(Component.of("S3 storage", block.body.get("bucket") or block.name, size, price))
+        components.append(Component.of(component, resource(block), quantity(block), price))
     return components
+
+
+def _name(*keys: str) -> Callable[[Block], str]:
+    return lambda block: next((str(block.body[key]) for key in keys if block.body.get(key)), block.name)
+
+
+def _one(_block: Block) -> Decimal:
+    return Decimal(1)
+
+
+def _buckets(context: Context, region: str) -> list[Component]:
+    other = context.volumes.usage.other_bucket_gb
+    return _each(
+        context,
+        "aws_s3_bucket",
+        "S3 storage",
+        context.prices.price("aws.s3.standard_gb_month", region),
+        _name("bucket"),
+        lambda block: _BUCKET_SIZES[block.name](context) if block.name in _BUCKET_SIZES else other,
+    )
 
 
 def _secrets(context: Context, region: str) -> list[Component]:
     """Secrets the stacks create, and secrets created elsewhere that they read by name."""
     price = context.prices.price("aws.secretsmanager.secret_month", region)
-    components = []
-    for block in context.inventory.of("aws_secretsmanager_secret"):
-        context.handled.add(block.address)
-        components.append(
-            Component.of("Secrets Manager", block.body.get("name") or block.name, Decimal(1), price)
-        )
+    created = _each(context, "aws_secretsmanager_secret", "Secrets Manager", price, _name("name"), _one)
     external = {
         str(block.body.get("secret_id"))
         for block in context.inventory.data_of(
@@ -81,41 +105,32 @@ def _secrets(context: Context, region: str) -> list[Component]:
         )
         if "${" not in str(block.body.get("secret_id", "${"))
     }
-    for secret in sorted(external):
-        components.append(
-            Component.of("Secrets Manager", f"{secret} (created outside this repository)", Decimal(1), price)
-        )
-    return components
+    return created + [
+        Component.of("Secrets Manager", f"{secret} (created outside this repository)", Decimal(1), price)
+        for secret in sorted(external)
+    ]
 
 
 def _keys(context: Context, region: str) -> list[Component]:
     price = context.prices.price("aws.kms.key_month", region)
-    components = []
-    for block in context.inventory.of("aws_kms_key"):
-        context.handled.add(block.address)
-        components.append(Component.of("KMS key", block.address, Decimal(1), price))
-    return components
+    return _each(context, "aws_kms_key", "KMS key", price, lambda block: block.address, _one)
+
+
+def _alarm_metrics(block: Block) -> Decimal:
+    """CloudWatch bills an alarm per metric it evaluates (a metric-math alarm counts each metric)."""
+    queries = block.body.get("metric_query") or []
+    return Decimal(sum(1 for query in queries if query.get("metric")) if queries else 1)
 
 
 def _alarms(context: Context, region: str) -> list[Component]:
-    """CloudWatch bills an alarm per metric it evaluates (a metric-math alarm counts each metric)."""
     price = context.prices.price("aws.cloudwatch.alarm_metric_month", region)
-    components = []
-    for block in context.inventory.of("aws_cloudwatch_metric_alarm"):
-        context.handled.add(block.address)
-        queries = block.body.get("metric_query") or []
-        metrics = sum(1 for query in queries if query.get("metric")) if queries else 1
-        name = block.body.get("alarm_name") or block.name
-        components.append(Component.of("CloudWatch alarm", name, Decimal(metrics), price))
-    return components
+    return _each(
+        context, "aws_cloudwatch_metric_alarm", "CloudWatch alarm", price, _name("alarm_name"), _alarm_metrics
+    )
 
 
 def _logs(context: Context, region: str) -> list[Component]:
     usage = context.volumes.usage
+    gb = usage.exports_per_month * usage.log_mb_per_export / MB_PER_GB
     price = context.prices.price("aws.cloudwatch.logs_ingested_gb", region)
-    components = []
-    for block in context.inventory.of("aws_cloudwatch_log_group"):
-        context.handled.add(block.address)
-        gb = usage.exports_per_month * usage.log_mb_per_export / MB_PER_GB
-        components.append(Component.of("CloudWatch Logs", block.body.get("name") or block.name, gb, price))
-    return components
+    return _each(context, "aws_cloudwatch_log_group", "CloudWatch Logs", price, _name("name"), lambda _: gb)

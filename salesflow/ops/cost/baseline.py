@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesflow.artifacts import BUILD_DIR, manifest_path
 from salesflow.config import REPO_ROOT, ConfigError, Environment, load_environment
 from salesflow.ops.cost.estimate import Estimate, estimate
 from salesflow.ops.cost.prices import Prices
 
 Synthesize = Callable[[Path, str, Path, "str | None"], dict[str, dict[str, Any]]]
-MANIFEST_VARIABLE = "SALESFLOW_EXPORTER_MANIFEST"
+MANIFEST_VARIABLE = "SALESFLOW_EXPORTER_MANIFEST"  # terraform/artifact.py reads it
 
 
 class BaselineError(RuntimeError):
@@ -82,7 +83,7 @@ def _manifest_for(environment: Environment) -> str | None:
     """The exporter manifest the base synthesis uses: the one set for this run, or this tree's build."""
     if os.environ.get(MANIFEST_VARIABLE):
         return os.environ[MANIFEST_VARIABLE]
-    built = REPO_ROOT / "build" / "exporter" / f"artifact-{environment.exporter.lambda_.architecture}.json"
+    built = manifest_path(BUILD_DIR, environment.exporter.lambda_.architecture)
     return str(built) if built.is_file() else None
 
 
@@ -91,9 +92,10 @@ def baseline(
     environment: Environment,
     prices: Prices,
     repo: Path = REPO_ROOT,
-    synth: Synthesize = synthesize,
+    synth: Synthesize | None = None,
 ) -> Baseline:
-    """The estimate of ``environment`` as ``ref`` declares it."""
+    """The estimate of ``environment`` as ``ref`` declares it (``synth`` defaults to ``synthesize``)."""
+    synth = synth or synthesize
     resolved = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
         cwd=repo,

@@ -25,6 +25,7 @@ PRICE_BOOK = REPO_ROOT / "pricing" / "prices.yaml"
 HOURS_PER_MONTH = Decimal(730)
 
 Url = Annotated[str, Field(pattern=r"^https://\S+$")]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class PriceError(ValueError):
@@ -103,7 +104,7 @@ class PriceBook:
     @classmethod
     def load(cls, path: Path = PRICE_BOOK) -> PriceBook:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
         except FileNotFoundError:
             raise PriceError(f"{path}: no such price book") from None
         except yaml.YAMLError as exc:
