@@ -93,7 +93,8 @@ def what_ifs(environment: Environment, stacks: Stacks, prices: Prices, current: 
         questions.append(
             ("Tableflow on Confluent managed storage", lambda: with_tableflow_storage(stacks, None))
         )
-    questions.append(("One more continuous statement", lambda: with_extra_statement(stacks, environment)))
+    if _resources(dict(stacks), "confluent_flink_statement"):
+        questions.append(("One more continuous statement", lambda: with_extra_statement(stacks, environment)))
     answers = []
     for question, edit in questions:
         answer = estimate(environment, edit(), prices)
