@@ -75,6 +75,7 @@ def cost_command(
     Every running Flink statement, Tableflow topic, the cluster, each Lambda, bucket, secret, key and alarm
     is read from the synthesized JSON. Figures resting on an unconfirmed price are marked. Examples:
 
+    \b
         salesflow cost --env prod
         salesflow cost --env dev --base-ref origin/main --format markdown
     """
