@@ -1,6 +1,6 @@
 """Operating an environment once it runs: what it costs (``salesflow.ops.cost``).
 
-Modules here read the environment files (``salesflow.config``), the data contracts (``salesflow.contracts``)
-and the synthesized Terraform JSON through the delivery helpers (``salesflow.stacks``, ``salesflow.guard``).
-They never import cdktf (a synthesis runs ``terraform/main.py`` in a subprocess) and never call a cloud API.
+May import: ``salesflow.config`` and ``salesflow.contracts``, and the delivery helpers that locate and
+classify synthesized stacks (``salesflow.stacks``, ``salesflow.guard.statement_kind``). Never imports
+cdktf (a synthesis runs ``terraform/main.py`` in a subprocess) and never calls a cloud API.
 """

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesflow.artifacts import BUILD_DIR, manifest_path
 from salesflow.config import REPO_ROOT, ConfigError, Environment, load_environment
 from salesflow.ops.cost.estimate import Estimate, estimate
 from salesflow.ops.cost.prices import Prices
@@ -83,7 +82,7 @@ def _manifest_for(environment: Environment) -> str | None:
     """The exporter manifest the base synthesis uses: the one set for this run, or this tree's build."""
     if os.environ.get(MANIFEST_VARIABLE):
         return os.environ[MANIFEST_VARIABLE]
-    built = manifest_path(BUILD_DIR, environment.exporter.lambda_.architecture)
+    built = REPO_ROOT / "build" / "exporter" / f"artifact-{environment.exporter.lambda_.architecture}.json"
     return str(built) if built.is_file() else None
 
 
