@@ -8,6 +8,7 @@ from salesflow import __version__
 from salesflow.cli_options import environment_option, load_or_fail
 from salesflow.delivery.commands import COMMANDS as DELIVERY_COMMANDS
 from salesflow.events.commands import generate_command
+from salesflow.ops.cost.command import cost_command
 from salesflow.ops.export import export_command
 from salesflow.sql.commands import sql_group
 from salesflow.twin.commands import demo_command
@@ -36,6 +37,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sql_group,  # sql/: render, lint, lock, run and explain the Flink statements
     demo_command,  # twin/: the whole pipeline on this machine
     export_command,  # ops/: one week's reports (backfill), the Lambda's code run here
+    cost_command,  # ops/cost/: what an environment costs a month, and a change's delta
     *DELIVERY_COMMANDS,  # delivery/: guard, plan-compare, stacks, publish-artifact, smoke
 )
 for _command in COMMANDS:

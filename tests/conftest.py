@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +15,9 @@ from salesflow.events.generator import GenerationStats, GeneratorSettings, gener
 from salesflow.events.records import KafkaRecord
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# infra_support (tests/terraform) synthesizes; tests/terraform and tests/ops share its one synthesis.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "terraform"))
+from infra_support import FIXTURE_MANIFEST, MARKER_CREDENTIALS, Synthesis, run_synth  # noqa: E402
 
 # The Flink suite needs PyFlink, which only the Flink environment has; the main suite needs pyiceberg,
 # which the Flink environment cannot have. Each environment collects its own half.
@@ -19,15 +25,16 @@ if importlib.util.find_spec("pyflink") is None:
     collect_ignore = ["sql/flink"]
 
 # `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A group runs on one worker,
-# so its module- and session-scoped fixtures are built once: each test module is its own group, and
-# tests/terraform/ is one group (one synthesis, one checkov run). Groups are handed out longest first so
-# that no long one starts last; the weights are CPU seconds measured on this machine type.
-SHARED_GROUPS = ("tests/terraform/",)
+# so its module- and session-scoped fixtures are built once: each test module is its own group, and the
+# tests of the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov
+# run. Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
+# measured on this machine type.
+SHARED_GROUPS = {"tests/terraform/": "synthesized stacks", "tests/ops/": "synthesized stacks"}
 GROUP_WEIGHTS = {
+    "synthesized stacks": 90,
     "tests/delivery/test_terraform_stacks.py": 70,
     "tests/delivery/test_revert_determinism.py": 60,
     "tests/exporter/test_exporter_package.py": 60,
-    "tests/terraform/": 55,
     "tests/twin/test_demo.py": 30,
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
@@ -37,9 +44,10 @@ GROUP_WEIGHTS = {
 
 def _group(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
-    return next((shared for shared in SHARED_GROUPS if path.startswith(shared)), path)
+    return next((group for prefix, group in SHARED_GROUPS.items() if path.startswith(prefix)), path)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into its group suffix of each node id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
@@ -63,3 +71,23 @@ def small_settings() -> GeneratorSettings:
 def small_events(small_settings: GeneratorSettings) -> tuple[list[KafkaRecord], GenerationStats]:
     stats = GenerationStats()
     return list(generate(small_settings, stats)), stats
+
+
+@pytest.fixture(scope="session")
+def synth_environment() -> Iterator[None]:
+    """Fixture manifest, marker pepper and marker credentials for the whole session."""
+    values = {"SALESFLOW_EXPORTER_MANIFEST": str(FIXTURE_MANIFEST), **MARKER_CREDENTIALS}
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def synthesis(synth_environment: None, tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """One real synthesis of every environment (terraform/main.py's equivalent), shared by the session."""
+    return run_synth(tmp_path_factory.mktemp("synth") / "cdktf.out")
