@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,11 +25,12 @@ from infra_support import FIXTURE_MANIFEST, MARKER_CREDENTIALS, Synthesis, run_s
 if importlib.util.find_spec("pyflink") is None:
     collect_ignore = ["sql/flink"]
 
-# `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A group runs on one worker,
-# so its module- and session-scoped fixtures are built once: each test module is its own group, and the
-# tests of the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov
-# run. Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
-# measured on this machine type.
+# `make test` runs the suite on every core (pytest-xdist). A group of tests runs on one worker, so its
+# module- and session-scoped fixtures are built once: each test module is its own group, and the tests of
+# the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run.
+# Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
+# measured on this machine type. (A scheduler of our own rather than xdist's `xdist_group` marks: with
+# pytest 9 those marks no longer reach xdist's scheduler.)
 SHARED_GROUPS = {"tests/terraform/": "synthesized stacks", "tests/ops/": "synthesized stacks"}
 GROUP_WEIGHTS = {
     "synthesized stacks": 90,
@@ -42,17 +44,28 @@ GROUP_WEIGHTS = {
 }
 
 
-def _group(nodeid: str) -> str:
+def xdist_scope(nodeid: str) -> str:
+    """The xdist work unit of a test: its module, or the shared group its folder belongs to."""
     path = nodeid.split("::", 1)[0]
     return next((group for prefix, group in SHARED_GROUPS.items() if path.startswith(prefix)), path)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns the marks into its group suffix of each node id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
     order = {id(item): index for index, item in enumerate(items)}
-    items.sort(key=lambda item: (-GROUP_WEIGHTS.get(_group(item.nodeid), 0), order[id(item)]))
+    items.sort(key=lambda item: (-GROUP_WEIGHTS.get(xdist_scope(item.nodeid), 0), order[id(item)]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-scope scheduler with our groups as scopes, in collection order (heaviest first)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    config.option.loadscopereorder = False
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
