@@ -19,10 +19,11 @@ if importlib.util.find_spec("pyflink") is None:
     collect_ignore = ["sql/flink"]
 
 # `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A group runs on one worker,
-# so its module- and session-scoped fixtures are built once: each test module is its own group, and
-# tests/terraform/ is one group (one synthesis, one checkov run). Groups are handed out longest first so
-# that no long one starts last; the weights are CPU seconds measured on this machine type.
-SHARED_GROUPS = ("tests/terraform/",)
+# so its module- and session-scoped fixtures are built once: each test module is its own group,
+# tests/terraform/ is one group (one synthesis, one checkov run) and tests/cloud/ one (one Confluent test
+# server). Groups are handed out longest first so that no long one starts last; the weights are CPU
+# seconds measured on this machine type.
+SHARED_GROUPS = ("tests/terraform/", "tests/cloud/")
 GROUP_WEIGHTS = {
     "tests/delivery/test_terraform_stacks.py": 70,
     "tests/delivery/test_revert_determinism.py": 60,
