@@ -178,7 +178,7 @@ class FlinkStatements:
                 return last
             if clock() >= deadline:
                 raise StatementTimeout(
-                    f"{API}: statement {name} still {last.phase} after {timeout:.0f} s", last=last
+                    f"{API}: statement {name} still {last.phase} after {timeout:g} s", last=last
                 )
             sleep(poll_interval)
 
@@ -186,7 +186,7 @@ class FlinkStatements:
         deadline = time.monotonic() + timeout
         while self.get(name) is not None:
             if time.monotonic() >= deadline:
-                raise StatementTimeout(f"{API}: statement {name} still exists after {timeout:.0f} s", None)
+                raise StatementTimeout(f"{API}: statement {name} still exists after {timeout:g} s", None)
             time.sleep(poll_interval)
 
     def results(self, name: str) -> Iterator[dict[str, Any]]:

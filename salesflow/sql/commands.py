@@ -290,7 +290,7 @@ def _revision() -> str:
 @click.option("--revision", help="Short commit in the throwaway names. Default: $GITHUB_SHA or git HEAD.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=1),
+    type=click.FloatRange(min=0.1),
     default=300,
     show_default=True,
     help="Seconds each statement may take.",

@@ -45,6 +45,7 @@ from salesflow.sql.confluent_plans import PlanError, explain_text, parse_plan, r
 from salesflow.sql.render import CONFLUENT_PEPPER, RenderedStatement, render_statements, sql_string_content
 
 MAX_NAME_LENGTH = 100
+AUTH_FAILURES = frozenset({401, 403})
 CONTRACT_FILE = f"schemas/{SALES_ORDER_LINE}.avsc"
 
 # Confluent's detail for a table the planner cannot see. Its wording ("Table (or view) '<name>' does not
@@ -391,7 +392,9 @@ class Verifier:
         properties: dict[str, str],
     ) -> Statement | None:
         """Create ``name`` (once more after deleting a leftover of the same name), wait for a terminal
-        phase. On an API error or a timeout, add a failed check and return None."""
+        phase. On an API error or a timeout, add a failed check and return None; a refused key (401,
+        403) stops the run."""
+        # Recorded before the call: a create whose answer is lost (timeout, 5xx) may still have happened.
         self.report.created.append(name)
         try:
             try:
@@ -407,6 +410,10 @@ class Verifier:
         except StatementTimeout as exc:
             self._add(Check(statement.name, step, "timeout", False, detail=str(exc), throwaway=name))
         except ConfluentApiError as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 409:
+                self.report.created.remove(name)  # refused: nothing was created
+            if exc.status in AUTH_FAILURES:
+                raise
             self._add(Check(statement.name, step, "error", False, detail=str(exc), throwaway=name))
         return None
 

@@ -59,12 +59,13 @@ class SpecDocument:
         self.api = OpenAPI.from_dict(document, config=config)
         self._finder = APICallPathFinder(self.api.spec)
 
-    def operation_id(self, method: str, path: str) -> str | None:
+    def operation(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+        """(operationId, path parameters) of a request, or None when this document does not cover it."""
         try:
             found = self._finder.find(method.lower(), f"{self.server_url}{path}")
         except PathError:
             return None
-        return str((found.operation / "operationId").read_value())
+        return str((found.operation / "operationId").read_value()), dict(found.path_result.variables)
 
 
 def _json(data: bytes | str, **_: Any) -> Any:
@@ -169,18 +170,16 @@ class ConfluentTestServer:
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
-        document, operation_id = self._operation(request)
+        document, operation_id, path_params = self._operation(request)
         body = request.get_json(force=True, silent=True) if request.get_data() else None
         if document is None or operation_id is None:
             return self._record(
                 None, request, body, Reply(404, {"errors": [{"status": "404", "title": "Not Found"}]})
             )
         contract_request = _ContractRequest(request, document.server_url)
-        result = document.api.unmarshal_request(contract_request)
-        if result.errors:
-            problem = (
-                f"{request.method} {request.path}: request breaks {document.name}: {_errors(result.errors)}"
-            )
+        errors = list(document.api.iter_request_errors(contract_request))
+        if errors:
+            problem = f"{request.method} {request.path}: request breaks {document.name}: {_errors(errors)}"
             with self._lock:
                 self.problems.append(problem)
             reply = Reply(400, {"errors": [{"status": "400", "title": "Bad Request", "detail": problem}]})
@@ -194,7 +193,7 @@ class ConfluentTestServer:
             operation_id=operation_id,
             method=request.method,
             path=request.path,
-            path_params={key: str(value) for key, value in result.parameters.path.items()},
+            path_params=path_params,
             query=dict(request.args),
             json=body,
             authorized=request.headers.get("Authorization") == self._auth,
@@ -203,21 +202,20 @@ class ConfluentTestServer:
             queued = self.injected.get(operation_id)
             reply = queued.pop(0) if queued else handler(call)
         response = self._record(operation_id, request, body, reply)
-        checked = document.api.unmarshal_response(contract_request, WerkzeugOpenAPIResponse(response))
-        if checked.errors:
+        errors = list(document.api.iter_response_errors(contract_request, WerkzeugOpenAPIResponse(response)))
+        if errors:
             with self._lock:
                 self.problems.append(
-                    f"{operation_id} {reply.status}: response breaks {document.name}: "
-                    + _errors(checked.errors)
+                    f"{operation_id} {reply.status}: response breaks {document.name}: " + _errors(errors)
                 )
         return response
 
-    def _operation(self, request: Request) -> tuple[SpecDocument | None, str | None]:
+    def _operation(self, request: Request) -> tuple[SpecDocument | None, str | None, dict[str, str]]:
         for document in self.documents:
-            operation_id = document.operation_id(request.method, request.path)
-            if operation_id is not None:
-                return document, operation_id
-        return None, None
+            found = document.operation(request.method, request.path)
+            if found is not None:
+                return document, *found
+        return None, None, {}
 
     def _record(self, operation_id: str | None, request: Request, body: Any, reply: Reply) -> Response:
         headers = {"X-Request-Id": str(uuid.uuid4()), **reply.headers}
