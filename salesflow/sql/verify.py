@@ -30,6 +30,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from salesflow.cli_options import markdown_table, text_table
 from salesflow.cloud.confluent_http import ConfluentApiError
 from salesflow.cloud.flink_statements import (
     DRY_RUN,
@@ -459,28 +460,14 @@ def _summary(report: Report) -> Iterator[str]:
 
 
 def render_text(report: Report) -> str:
-    rows = [COLUMNS, *(_cells(check) for check in report.checks)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
-        for row in rows
-    ]
-    return "\n".join([f"sql verify: {report.environment} @ {report.revision}", *lines, "", *_summary(report)])
+    table = text_table(COLUMNS, (_cells(check) for check in report.checks))
+    return "\n".join([f"sql verify: {report.environment} @ {report.revision}", *table, "", *_summary(report)])
 
 
 def render_markdown(report: Report) -> str:
-    def escape(cell: str) -> str:
-        return cell.replace("|", "\\|").replace("\n", " ")
-
-    lines = [
-        f"#### Confluent dry run: {report.environment} ({'pass' if report.ok else 'FAIL'})",
-        "",
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + " --- |" * len(COLUMNS),
-        *("| " + " | ".join(escape(cell) for cell in _cells(check)) + " |" for check in report.checks),
-        "",
-        *(f"- {line}" for line in _summary(report)),
-    ]
+    title = f"#### Confluent dry run: {report.environment} ({'pass' if report.ok else 'FAIL'})"
+    rows = (_cells(check) for check in report.checks)
+    lines = [title, "", *markdown_table(COLUMNS, rows), "", *(f"- {line}" for line in _summary(report))]
     return "\n".join(lines) + "\n"
 
 
