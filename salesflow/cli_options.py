@@ -4,6 +4,7 @@ report tables (terminal and Markdown)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -20,6 +21,23 @@ def environment_option(help_text: str, **settings: Any) -> Callable[[Callable[..
     """``--env NAME``, one of ``environments/*.yaml`` (required unless ``default`` is given)."""
     settings.setdefault("required", "default" not in settings)
     return click.option("--env", "env", type=click.Choice(environment_names()), help=help_text, **settings)
+
+
+def report_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--format table|markdown|json`` (stdout) and ``--markdown FILE`` (a copy for a PR comment)."""
+    function = click.option(
+        "--markdown",
+        "markdown_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Also write the report as Markdown here (for a PR comment).",
+    )(function)
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "markdown", "json"]),
+        default="table",
+        show_default=True,
+    )(function)
 
 
 def load_or_fail(name: str) -> Environment:

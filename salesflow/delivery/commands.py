@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from salesflow.cli_options import environment_option, fail, load_or_fail
+from salesflow.cli_options import environment_option, fail, load_or_fail, report_options
 from salesflow.cloud.aws import aws_client
 
 GUARD_LABELS_VARIABLE = "SALESFLOW_GUARD_LABELS"
@@ -351,13 +351,7 @@ def schema_group() -> None:
     required=True,
     help="Schema Registry endpoint (https://psrc-...); default $SCHEMA_REGISTRY_URL.",
 )
-@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "json"]), default="table")
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the report as Markdown here (for a PR comment).",
-)
+@report_options
 def schema_verify_command(env: str, url: str, output_format: str, markdown_path: Path | None) -> None:
     """Ask the registry whether each local schema is compatible with its subject's latest version
     (verbose: the registry's own messages), and compare the clean subject Flink registered with the

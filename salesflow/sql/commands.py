@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from salesflow.cli_options import environment_option, fail, load_or_fail
+from salesflow.cli_options import environment_option, fail, load_or_fail, report_options
 from salesflow.config import REPO_ROOT, ConfigError, environment_names, load_environment
 from salesflow.sql.render import LOCAL_PEPPER_VARIABLE, RenderError, local_pepper, render_statements
 
@@ -304,19 +304,7 @@ def _revision() -> str:
     help="Accept that the INSERT cannot be validated because its table does not exist yet (the first "
     "deploy of an environment); its query, traits and plan must still pass.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "markdown", "json"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the report as Markdown here (for a PR comment).",
-)
+@report_options
 def verify_command(
     env: str,
     endpoint: str | None,

@@ -402,28 +402,23 @@ class SchemaRegistryState:
     def register_schema(self, subject: str, schema: str, version: int = 1, id_: int = 100001) -> None:
         self.latest[subject] = {"subject": subject, "version": version, "id": id_, "schema": schema}
 
-    def _unauthorized(self, call: Call) -> Reply | None:
-        if call.authorized:
-            return None
-        return Reply(401, {"error_code": 401, "message": "Unauthorized"})
+    def _subject(self, call: Call) -> tuple[str, Reply | None]:
+        """The subject of the call, and the refusal (401, or 404 40401 for an unknown subject) if any."""
+        subject = call.path_params["subject"]
+        if not call.authorized:
+            return subject, Reply(401, {"error_code": 401, "message": "Unauthorized"})
+        if subject not in self.latest:
+            missing = {"error_code": 40401, "message": f"Subject '{subject}' not found."}
+            return subject, Reply(404, missing, {}, SR_CONTENT_TYPE)
+        return subject, None
 
     def _compatibility(self, call: Call) -> Reply:
-        if (refused := self._unauthorized(call)) is not None:
+        subject, refused = self._subject(call)
+        if refused is not None:
             return refused
-        subject = call.path_params["subject"]
-        if subject not in self.latest:
-            return Reply(
-                404, {"error_code": 40401, "message": f"Subject '{subject}' not found."}, {}, SR_CONTENT_TYPE
-            )
         compatible, messages = self.compatibility.get(subject, (True, []))
         return Reply(200, {"is_compatible": compatible, "messages": messages}, {}, SR_CONTENT_TYPE)
 
     def _get_version(self, call: Call) -> Reply:
-        if (refused := self._unauthorized(call)) is not None:
-            return refused
-        subject = call.path_params["subject"]
-        if subject not in self.latest:
-            return Reply(
-                404, {"error_code": 40401, "message": f"Subject '{subject}' not found."}, {}, SR_CONTENT_TYPE
-            )
-        return Reply(200, self.latest[subject], {}, SR_CONTENT_TYPE)
+        subject, refused = self._subject(call)
+        return refused or Reply(200, self.latest[subject], {}, SR_CONTENT_TYPE)
