@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cloud_support import COMPUTE_POOL_ID, ENVIRONMENT_ID, KEY, ORGANIZATION_ID, SECRET, Confluent
 from confluent_server import FLINK_DOCUMENT, OPENAPI_DIR, SCHEMA_REGISTRY_DOCUMENT, Outcome, Reply, failure
-from conftest import COMPUTE_POOL_ID, ENVIRONMENT_ID, KEY, ORGANIZATION_ID, SECRET, Confluent
 
 from salesflow.cloud.confluent_http import (
     ApiCredentials,

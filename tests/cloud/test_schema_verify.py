@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from click.testing import CliRunner
+from cloud_support import Confluent
 from confluent_server import Reply
-from conftest import Confluent
 
 from salesflow.cli import main
 from salesflow.contracts import SALES_ORDER, SALES_ORDER_LINE, load_schema_json

@@ -17,11 +17,22 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cloud_support import (
+    COMPUTE_POOL_ID,
+    ENVIRONMENT_ID,
+    KEY,
+    SECRET,
+    Confluent,
+    Planner,
+    contract_schema,
+    explain_plan,
+)
 from confluent_server import Reply
-from conftest import COMPUTE_POOL_ID, ENVIRONMENT_ID, KEY, SECRET, Confluent, Planner, explain_plan
 
 from salesflow.cli import main
 from salesflow.config import load_environment
+from salesflow.contracts import SALES_ORDER_LINE, load_schema_json
+from salesflow.sql.avro_types import Column, record_columns
 from salesflow.sql.render import render_statements
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -165,11 +176,6 @@ def test_a_valid_but_updating_statement_fails(confluent: Confluent) -> None:
 
 
 def test_result_columns_must_be_the_clean_contracts(confluent: Confluent) -> None:
-    from conftest import contract_schema
-
-    from salesflow.contracts import SALES_ORDER_LINE, load_schema_json
-    from salesflow.sql.avro_types import Column, record_columns
-
     columns = record_columns(load_schema_json(SALES_ORDER_LINE))
     columns[1] = Column("line_number", "DECIMAL(10, 2)", False)
     traits = {"sql_kind": "SELECT", "is_append_only": True, "schema": contract_schema(columns)}
