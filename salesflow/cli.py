@@ -34,11 +34,11 @@ def config_command(env: str) -> None:
 COMMANDS: tuple[click.Command, ...] = (
     config_command,  # salesflow/config.py: environments/<env>.yaml
     generate_command,  # events/: sales-order events to a file or Kafka
-    sql_group,  # sql/: render, lint, lock, run and explain the Flink statements
+    sql_group,  # sql/: render, lint, lock, run, explain and verify (Confluent dry run) the statements
     demo_command,  # twin/: the whole pipeline on this machine
     export_command,  # ops/: one week's reports (backfill), the Lambda's code run here
     cost_command,  # ops/cost/: what an environment costs a month, and a change's delta
-    *DELIVERY_COMMANDS,  # delivery/: guard, plan-compare, stacks, publish-artifact, smoke
+    *DELIVERY_COMMANDS,  # delivery/: guard, plan-compare, stacks, publish-artifact, smoke, schema verify
 )
 for _command in COMMANDS:
     main.add_command(_command)

@@ -27,17 +27,23 @@ if importlib.util.find_spec("pyflink") is None:
 
 # `make test` runs the suite on every core (pytest-xdist). A group of tests runs on one worker, so its
 # module- and session-scoped fixtures are built once: each test module is its own group, and the tests of
-# the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run.
+# the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run;
+# tests/cloud/ is one group: one Confluent test server.
 # Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
 # measured on this machine type. (A scheduler of our own rather than xdist's `xdist_group` marks: with
 # pytest 9 those marks no longer reach xdist's scheduler.)
-SHARED_GROUPS = {"tests/terraform/": "synthesized stacks", "tests/ops/": "synthesized stacks"}
+SHARED_GROUPS = {
+    "tests/terraform/": "synthesized stacks",
+    "tests/ops/": "synthesized stacks",
+    "tests/cloud/": "tests/cloud/",
+}
 GROUP_WEIGHTS = {
     "synthesized stacks": 90,
     "tests/delivery/test_terraform_stacks.py": 70,
     "tests/delivery/test_revert_determinism.py": 60,
     "tests/exporter/test_exporter_package.py": 60,
     "tests/twin/test_demo.py": 30,
+    "tests/cloud/": 20,
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
     "tests/exporter/test_exporter_failures.py": 15,

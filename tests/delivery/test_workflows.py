@@ -635,3 +635,59 @@ def test_the_plan_job_adds_the_estimate_to_the_sticky_comment(
     assert comment.endswith(expected_tail)
     assert len(comment) < 65_536 - 200  # room for the marker and the run link
     assert "### Cost: dev" in (runner_temp / "plan" / "report.md").read_text()
+
+
+def test_pr_asks_confluent_in_each_plan_job_when_what_it_plans_changes() -> None:
+    steps = WORKFLOWS["pr.yml"]["jobs"]["plan"]["steps"]
+    names = [step.get("name", step.get("uses", "")) for step in steps]
+    paths = next(step for step in steps if step.get("id") == "paths")
+    assert "flink_statements schemas environments" in paths["run"]
+    verify = steps[names.index("Ask Confluent (sql verify, schema verify)")]
+    assert verify["if"] == "${{ !cancelled() && steps.paths.outputs.verify == 'true' }}"
+    assert "confluent-verify.sh" in verify["run"]
+    # The verifier's own narrow key, not the plan's Flink key.
+    assert verify["env"]["FLINK_API_KEY"] == "${{ secrets.FLINK_VERIFY_API_KEY }}"
+    assert verify["env"]["FLINK_API_SECRET"] == "${{ secrets.FLINK_VERIFY_API_SECRET }}"
+    # After the plan (it initialises the stacks), before the report leaves the job for the sticky comment.
+    plan = next(i for i, step in enumerate(steps) if "terraform-stacks.sh plan" in step.get("run", ""))
+    upload = next(i for i, step in enumerate(steps) if "upload-artifact" in step.get("uses", ""))
+    assert plan < names.index("Ask Confluent (sql verify, schema verify)") < upload
+    checkout = next(step for step in steps if "actions/checkout" in step.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 2
+    script = (REPO / ".github" / "scripts" / "confluent-verify.sh").read_text()
+    assert '"$SALESFLOW" sql verify' in script and '"$SALESFLOW" schema verify' in script
+    assert "verify-first-deploy" in script
+
+
+@pytest.mark.parametrize(
+    ("changed", "verify"),
+    [("flink_statements/x.sql.j2", "true"), ("schemas/a.avsc", "true"), ("environments/dev.yaml", "true"),
+     ("README.md", "false"), ("exporter/handler.py", "false")],
+)  # fmt: skip
+def test_the_paths_step_sees_what_the_pull_request_changes(tmp_path: Path, changed: str, verify: str) -> None:
+    """Runs the step's own script on a PR-shaped merge commit (parent 1 = the base branch)."""
+    step = next(s for s in WORKFLOWS["pr.yml"]["jobs"]["plan"]["steps"] if s.get("id") == "paths")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    run = lambda *args: subprocess.run([*git, *args], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (tmp_path / "README.md").write_text("base\n")
+    run("add", "-A")
+    run("commit", "-qm", "base")
+    run("checkout", "-qb", "feature")
+    (tmp_path / changed).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / changed).write_text("changed\n")
+    run("add", "-A")
+    run("commit", "-qm", "change")
+    run("checkout", "-q", "main")
+    (tmp_path / "other.txt").write_text("main moved on\n")
+    run("add", "-A")
+    run("commit", "-qm", "main")
+    run("merge", "-q", "--no-ff", "-m", "merge", "feature")
+    output = tmp_path / "github_output"
+    subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    assert output.read_text() == f"verify={verify}\n"

@@ -40,6 +40,7 @@ DEV = {
     ("S3 storage", "salesflow-exports-dev-access-logs"): D("0.002450"),  # 0.1 x 0.0245
     ("Secrets Manager", "salesflow/dev/confluent/exporter-tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/flink-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/dev/confluent/flink-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/pii-pepper (created outside this repository)"): D("0.400000"),
     ("KMS key", "aws_kms_key.exporter_key"): D("1.000000"),
@@ -77,6 +78,7 @@ PROD = {
     ("S3 storage", "salesflow-exports-prod-access-logs"): D("0.012250"),  # 0.5 x 0.0245
     ("Secrets Manager", "salesflow/prod/confluent/exporter-tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/flink-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/prod/confluent/flink-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/pii-pepper (created outside this repository)"): D("0.400000"),
     ("KMS key", "aws_kms_key.exporter_key"): D("1.000000"),
@@ -91,7 +93,7 @@ PROD = {
 
 @pytest.mark.parametrize(
     ("env", "expected", "total"),
-    [("dev", DEV, D("777.971777")), ("prod", PROD, D("1875.087536"))],
+    [("dev", DEV, D("778.371777")), ("prod", PROD, D("1875.487536"))],
 )
 def test_estimate_matches_the_hand_computed_figures(
     env: str, expected: dict, total: Decimal, stacks_of: Callable, prices: Prices
@@ -133,7 +135,7 @@ def test_a_resource_the_model_cannot_price_is_listed_not_silently_free(
     }
     result = estimate(load_environment("dev"), stacks, prices)
     assert result.unpriced == ("aws_dynamodb_table.ledger",)
-    assert result.total == D("777.971777")
+    assert result.total == D("778.371777")
 
 
 def test_an_adopted_cluster_is_priced_from_the_environment_file(stacks_of: Callable, prices: Prices) -> None:
