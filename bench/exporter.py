@@ -221,8 +221,9 @@ def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
 
 
 class LocalFolderS3:
-    """The four S3 calls of the exporter's publish step on a local folder. Uploads and copies are hard
-    links: the exporter has written each CSV to disk once, as DuckDB does, and no HTTP enters the timing."""
+    """The S3 calls of the exporter's staging and publish steps on a local folder: no HTTP enters the
+    timing. Multipart parts are appended to the object's file as they come (the exporter uploads them
+    in order); copies are hard links."""
 
     def __init__(self, root: str) -> None:
         self.root = Path(root)
@@ -232,9 +233,28 @@ class LocalFolderS3:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def upload_file(self, filename: str, _bucket: str, key: str, **_: Any) -> None:
-        self._path(key).unlink(missing_ok=True)
-        os.link(filename, self._path(key))
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:
+        self._path(Key).write_bytes(Body)
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        return {"Body": self._path(Key).open("rb")}
+
+    def create_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> dict[str, str]:
+        self._path(Key + ".upload").write_bytes(b"")
+        return {"UploadId": Key}
+
+    def upload_part(
+        self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: bytes
+    ) -> dict[str, str]:
+        with self._path(Key + ".upload").open("ab") as handle:
+            handle.write(Body)
+        return {"ETag": str(PartNumber)}
+
+    def complete_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> None:
+        self._path(Key + ".upload").replace(self._path(Key))
+
+    def abort_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> None:
+        self._path(Key + ".upload").unlink(missing_ok=True)
 
     def copy(self, source: dict[str, str], _bucket: str, key: str, **_: Any) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -243,8 +263,9 @@ class LocalFolderS3:
     def delete_object(self, Bucket: str, Key: str) -> None:
         self._path(Key).unlink(missing_ok=True)
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:
-        self._path(Key).write_bytes(Body)
+    def delete_objects(self, Bucket: str, Delete: dict[str, Any]) -> None:
+        for item in Delete["Objects"]:
+            self._path(item["Key"]).unlink(missing_ok=True)
 
 
 # The same three reports in SQL, written as the same bytes as the exporter's CSV (CRLF, text quoted,
