@@ -74,7 +74,7 @@ class PairStore:
                 else list(self.spill.take((name, number)))
             )
             if parts:
-                yield pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+                yield pa.concat_tables(parts, promote_options="permissive")
 
 
 @dataclass
@@ -128,6 +128,26 @@ def _partition_of(column: pa.ChunkedArray | pa.Array, partitions: int) -> pa.Arr
     return numbers.take(suffixes.indices)
 
 
+def _codes(codes: ColumnCodes, name: str, ordered: bool) -> tuple[pa.Array, pa.Array]:
+    """A column as int64 codes into ``values``, null as the code ``len(values)`` (decoded back to null)."""
+    column, values = codes.get(name, ordered)
+    if values is None:  # not text: encode it here (a slice's distinct values)
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        column, values = pa.chunked_array([encoded.indices]), encoded.dictionary
+    flat = pc.fill_null(column.combine_chunks().cast(pa.int64()), len(values))
+    return flat, pa.concat_arrays([values, pa.nulls(1, values.type)])
+
+
+def _dense(keys: pa.Array) -> tuple[pa.Array, int]:
+    """Renumber int64 keys 0..n-1 (n distinct), so a wide key can be combined with more codes."""
+    encoded = pc.dictionary_encode(keys)
+    return encoded.indices.cast(pa.int64()), len(encoded.dictionary)
+
+
+# Combined codes stay below this, so a product of spans never overflows int64.
+_WIDEST = 1 << 62
+
+
 class Aggregator:
     """One aggregate report over the slices of a week: ``add`` each slice, then ``result``."""
 
@@ -138,6 +158,7 @@ class Aggregator:
         self.ordered = {metric.column for metric in spec.metrics if metric.op in {"min", "max"}}
         self.partials: list[pa.Table] = []
         self.empty_lines: pa.Table | None = None
+        self.groups: dict[tuple[Any, ...], int] = {}  # group values -> a week-wide group id
 
     def _pair_name(self, metric: Metric) -> str:
         return f"{self.spec.name}.{metric.name}"
@@ -169,11 +190,10 @@ class Aggregator:
         self.partials.append(pa.table(columns))
         if len(self.partials) >= 16:
             self.partials = [self._merge(self.partials)]
-        for metric in spec.metrics:
-            if metric.op == "count_distinct" and not self._merged(metric):
-                self._add_pairs(metric, coded, codes, [metric.column], [])
-            elif metric.op == "count_repeat":
-                self._add_repeats(metric, coded, codes)
+        paired = [metric for metric in spec.metrics if metric.op in {"count_distinct", "count_repeat"}]
+        paired = [metric for metric in paired if not self._merged(metric)]
+        if paired:
+            self._add_pairs(paired, lines.num_rows, codes)
 
     def _merged(self, metric: Metric) -> bool:
         """Whether the metric merges by adding (or min/max of) the slices' partial values."""
@@ -181,26 +201,68 @@ class Aggregator:
             return metric.column in SLICE_LOCAL
         return metric.op == "count" or metric.op in COLUMN_OPS
 
-    def _add_pairs(
-        self, metric: Metric, coded: pa.Table, codes: ColumnCodes, keys: list[str], counts: list[Any]
-    ) -> None:
-        rows = coded.group_by([*self.group, *keys], use_threads=False).aggregate(counts)
-        if metric.op == "count_distinct":
-            rows = rows.filter(pc.is_valid(rows.column(metric.column)))
-        decoded = {
-            name: _decode(codes, name, name in self.ordered, rows.column(name))
-            for name in [*self.group, *keys]
-        }
-        for name in rows.column_names[len(self.group) + len(keys) :]:
-            decoded[name] = rows.column(name)
-        self.pairs.add(self._pair_name(metric), pa.table(decoded), metric.column or "")
+    def _add_pairs(self, metrics: list[Metric], rows: int, codes: ColumnCodes) -> None:
+        """The slice's distinct (group, value) pairs as (group id, value[, n | per]) rows: ``n`` counts a
+        pair's distinct ``per`` values when those never span slices, else the (group, value, per) triples."""
+        group_key, spans = pa.repeat(pa.scalar(0, pa.int64()), rows), []
+        for name in self.group:
+            column, values = _codes(codes, name, name in self.ordered)
+            group_key = pc.add(pc.multiply(group_key, len(values)), column)
+            spans.append(len(values))
+        if _span(spans) >= _WIDEST:  # too many group values to mix into one int64: number the rows' groups
+            group_key, spans = _dense(group_key)[0], []
+        for metric in metrics:
+            value, values = _codes(codes, metric.column or "", metric.column in self.ordered)
+            found = pa.table({"g": group_key, "v": value})
+            if metric.op == "count_distinct":  # a null value is not counted
+                found = found.filter(pc.less(value, len(values) - 1))
+                pairs = found.group_by(["g", "v"], use_threads=False).aggregate([])
+                extra = {}
+            else:  # count_repeat: a null value is a value; a null per is not counted
+                found = found.append_column("p", codes.get(metric.per or "")[0])
+                if metric.per in SLICE_LOCAL:  # distinct orders per pair add up across slices
+                    pairs = found.group_by(["g", "v"], use_threads=False).aggregate([("p", "count_distinct")])
+                    extra = {"n": pairs.column("p_count_distinct")}
+                else:
+                    pairs = found.filter(pc.is_valid(found.column("p")))
+                    pairs = pairs.group_by(["g", "v", "p"], use_threads=False).aggregate([])
+                    per_values = codes.get(metric.per or "")[1]
+                    per = pairs.column("p")
+                    extra = {
+                        "per": per if per_values is None else _as_dictionary(per, per_values, nulls=False)
+                    }
+            table = {
+                "group": self._group_ids(pairs.column("g").combine_chunks(), group_key, spans, codes),
+                "value": _as_dictionary(pairs.column("v").combine_chunks(), values),
+                **extra,
+            }
+            self.pairs.add(self._pair_name(metric), pa.table(table), "value")
 
-    def _add_repeats(self, metric: Metric, coded: pa.Table, codes: ColumnCodes) -> None:
-        if metric.per in SLICE_LOCAL:  # orders per (group, value) in this slice add up across slices
-            self._add_pairs(metric, coded, codes, [metric.column or ""], [(metric.per, "count_distinct")])
-        else:
-            per = coded.filter(pc.is_valid(coded.column(metric.per)))
-            self._add_pairs(metric, per, codes, [metric.column or "", metric.per or ""], [])
+    def _group_ids(
+        self, keys: pa.Array, row_keys: pa.Array, spans: list[int], codes: ColumnCodes
+    ) -> pa.Array:
+        """Week-wide ids of slice group keys: a group's values get the same id in every slice."""
+        distinct = pc.unique(keys)
+        if spans:  # the key mixes the group columns' codes: split it back
+            parts, rest = [], distinct
+            for span in reversed(spans):
+                quotient = pc.divide(rest, span)
+                parts.append(pc.subtract(rest, pc.multiply(quotient, span)))
+                rest = quotient
+            decoded = [
+                _codes(codes, name, name in self.ordered)[1].take(part)
+                for name, part in zip(self.group, reversed(parts), strict=True)
+            ]
+        else:  # numbered keys (or no group): read the values at a row of each group
+            rows = pc.index_in(distinct, value_set=row_keys)
+            decoded = [
+                _decode(
+                    codes, name, name in self.ordered, codes.get(name, name in self.ordered)[0].take(rows)
+                )
+                for name in self.group
+            ]
+        ids = [self.groups.setdefault(key, len(self.groups)) for key in _row_keys(decoded, len(distinct))]
+        return pa.array(ids, pa.int32()).take(pc.index_in(keys, value_set=distinct))
 
     def _merge(self, partials: list[pa.Table]) -> pa.Table:
         table = pa.concat_tables(partials, promote_options="permissive")
@@ -228,7 +290,8 @@ class Aggregator:
                 columns[metric.name] = merged.column(metric.name)
             elif metric.op in {"count_distinct", "count_repeat"}:
                 found = self._count_pairs(metric)
-                columns[metric.name] = pa.array([found.get(key, 0) for key in row_keys], pa.int64())
+                ids = [self.groups.get(key, -1) if group else 0 for key in row_keys]
+                columns[metric.name] = pa.array([found.get(gid, 0) for gid in ids], pa.int64())
             elif metric.op == "ratio":
                 columns[metric.name] = _ratio(
                     columns[metric.numerator], columns[metric.denominator], metric.scale
@@ -237,29 +300,77 @@ class Aggregator:
         keys = list(dict.fromkeys(spec.sort_by + tuple(group)))
         return table.take(sort_order(table, keys)) if keys else table
 
-    def _count_pairs(self, metric: Metric) -> dict[tuple[Any, ...], int]:
-        """Per group: distinct values (count_distinct) or values seen with more than one ``per``."""
-        group, found = self.group, {}
+    def _count_pairs(self, metric: Metric) -> dict[int, int]:
+        """Per group id: distinct values (count_distinct) or values seen with more than one ``per``.
+
+        Rows of one slice are distinct already; rows of several slices are made distinct by one hash
+        of (group, value[, per]) per partition."""
+        found: dict[int, int] = {}
         for rows in self.pairs.tables(self._pair_name(metric)):
-            value = metric.column or ""
+            single = rows.column("value").num_chunks == 1
+            groups = rows.column("group").combine_chunks().cast(pa.int64())
             if metric.op == "count_distinct":
-                distinct = rows.group_by([*group, value], use_threads=False).aggregate([])
-                counted = distinct.group_by(group, use_threads=False).aggregate([([], "count_all")])
+                owners = groups if single else self._distinct_groups(groups, rows.column("value"))
             else:
-                if metric.per in SLICE_LOCAL:
-                    totals = rows.group_by([*group, value], use_threads=False).aggregate(
-                        [(f"{metric.per}_count_distinct", "sum")]
-                    )
+                if "n" in rows.column_names:
+                    if single:
+                        repeated = rows.filter(pc.greater(rows.column("n"), 1))
+                        owners = repeated.column("group").combine_chunks().cast(pa.int64())
+                    else:
+                        value = _week_codes(rows.column("value"))
+                        span = int(pc.max(value).as_py() or 0) + 1
+                        totals = pa.table(
+                            {"k": pc.add(pc.multiply(groups, span), value), "n": rows.column("n")}
+                        )
+                        summed = totals.group_by("k", use_threads=False).aggregate([("n", "sum")])
+                        repeated = summed.filter(pc.greater(summed.column("n_sum"), 1)).column("k")
+                        owners = pc.divide(repeated.combine_chunks(), span)
                 else:
-                    triples = rows.group_by([*group, value, metric.per or ""], use_threads=False).aggregate(
-                        []
-                    )
-                    totals = triples.group_by([*group, value], use_threads=False).aggregate(
-                        [([], "count_all")]
-                    )
-                repeated = totals.filter(pc.greater(totals.column(totals.num_columns - 1), 1))
-                counted = repeated.group_by(group, use_threads=False).aggregate([([], "count_all")])
-            keys = _row_keys([counted.column(name) for name in group], counted.num_rows)
-            for key, count in zip(keys, counted.column("count_all").to_pylist(), strict=True):
-                found[key] = found.get(key, 0) + count
+                    value = _week_codes(rows.column("value"))
+                    span = int(pc.max(value).as_py() or 0) + 1
+                    pair = pc.add(pc.multiply(groups, span), value)
+                    per = rows.column("per")
+                    per = _week_codes(per) if pa.types.is_dictionary(per.type) else per
+                    triples = pa.table({"k": pair, "p": per})
+                    if not single:
+                        triples = triples.group_by(["k", "p"], use_threads=False).aggregate([])
+                    counted = triples.group_by("k", use_threads=False).aggregate([([], "count_all")])
+                    repeated = counted.filter(pc.greater(counted.column("count_all"), 1)).column("k")
+                    owners = pc.divide(repeated.combine_chunks(), span)
+            for entry in pc.value_counts(owners).to_pylist():
+                found[entry["values"]] = found.get(entry["values"], 0) + entry["counts"]
         return found
+
+    @staticmethod
+    def _distinct_groups(groups: pa.Array, value: pa.ChunkedArray) -> pa.Array:
+        codes = _week_codes(value)
+        span = int(pc.max(codes).as_py() or 0) + 1
+        return pc.divide(pc.unique(pc.add(pc.multiply(groups, span), codes)), span)
+
+
+def _as_dictionary(codes: pa.Array, values: pa.Array, nulls: bool = True) -> pa.DictionaryArray:
+    """Codes as a dictionary array; with ``nulls`` (codes from ``_codes``) the last code becomes a null,
+    so no dictionary holds a null (dictionaries with nulls cannot be unified)."""
+    indices = codes.cast(pa.int32())
+    if not nulls:
+        return pa.DictionaryArray.from_arrays(indices, values)
+    null_code = len(values) - 1
+    indices = pc.if_else(pc.equal(indices, null_code), pa.scalar(None, pa.int32()), indices)
+    return pa.DictionaryArray.from_arrays(indices, values.slice(0, null_code))
+
+
+def _span(spans: list[int]) -> int:
+    total = 1
+    for span in spans:
+        total *= span
+    return total
+
+
+def _week_codes(column: pa.ChunkedArray) -> pa.Array:
+    """int64 codes of a dictionary column whose chunks come from different slices, one code per distinct
+    value (null too) across the chunks: the dictionaries are unified, the rows are never hashed."""
+    if column.num_chunks > 1:
+        column = pa.table({"c": column}).unify_dictionaries().column("c")
+    size = len(column.chunk(0).dictionary) if column.num_chunks else 0
+    indices = pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32()).combine_chunks()
+    return pc.fill_null(indices.cast(pa.int64()), size)
