@@ -310,18 +310,22 @@ COPY (
 """
 
 
-def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
+def duckdb_reports(files: list[str], start: str, end: str, out: str, threads: int) -> None:
+    """The three reports of [start, end) over the Parquet ``files`` as CSV files in ``out`` (DuckDB)."""
     import duckdb
 
     connection = duckdb.connect()
-    files = "[" + ", ".join(f"'{path}'" for path in job["files"]) + "]"
+    listed = "[" + ", ".join(f"'{path}'" for path in files) + "]"
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(f"SET threads = {job['max_workers']}")  # as many threads as the exporter reads with
-    for statement in DUCKDB_REPORTS.format(
-        files=files, start=job["start"], end=job["end"], out=job["out"]
-    ).split(";"):
+    connection.execute(f"SET threads = {threads}")
+    for statement in DUCKDB_REPORTS.format(files=listed, start=start, end=end, out=out).split(";"):
         if statement.strip():
             connection.execute(statement)
+
+
+def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
+    # As many threads as the exporter reads with.
+    duckdb_reports(job["files"], job["start"], job["end"], job["out"], job["max_workers"])
     rows = {}
     for name in ("order_lines", "product_demand", "customer_behavior"):
         with Path(job["out"], f"{name}.csv").open("rb") as handle:
