@@ -31,7 +31,7 @@ from exporter.reports import (
     _ratio,
     _row_keys,
     compute_aggregate,
-    sort_order,
+    sorted_report,
 )
 
 # Columns whose values never span two slices: every line of an order shares its order_time.
@@ -296,9 +296,7 @@ class Aggregator:
                 columns[metric.name] = _ratio(
                     columns[metric.numerator], columns[metric.denominator], metric.scale
                 )
-        table = pa.table({name: columns[name] for name in spec.output_columns})
-        keys = list(dict.fromkeys(spec.sort_by + tuple(group)))
-        return table.take(sort_order(table, keys)) if keys else table
+        return sorted_report(spec, columns)
 
     def _count_pairs(self, metric: Metric) -> dict[int, int]:
         """Per group id: distinct values (count_distinct) or values seen with more than one ``per``.

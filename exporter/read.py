@@ -56,45 +56,11 @@ def read_week(
     max_workers: int,
     dictionary_columns: Sequence[str] = (),
 ) -> WeekRead:
-    """Rows with ``start <= order_time < end`` (UTC instants), projected to ``columns``."""
-    row_filter = And(
-        GreaterThanOrEqual(TIME_COLUMN, iso_utc(start)),
-        LessThan(TIME_COLUMN, iso_utc(end)),
-    )
-    scan = table.scan(row_filter=row_filter, selected_fields=tuple(columns))
-    snapshot = scan.snapshot()
-    projected = scan.projection()
-    target = schema_to_pyarrow(projected)
-    if snapshot is None:  # a table without any commit yet
-        return WeekRead(target.empty_table(), None, 0)
-    tasks = list(scan.plan_files())
-
-    def arrow_scan(row_filter: BooleanExpression) -> ArrowScan:
-        return ArrowScan(
-            scan.table_metadata,
-            scan.io,
-            projected,
-            row_filter,
-            scan.case_sensitive,
-            dictionary_columns=tuple(dictionary_columns),
-        )
-
-    # A file whose partition (a day of order_time) lies inside the window has the residual AlwaysTrue:
-    # every row matches, so it is read without evaluating the filter row by row (and copying the rows).
-    filtered, whole = arrow_scan(scan.row_filter), arrow_scan(AlwaysTrue())
-
-    def read(task: FileScanTask) -> list[pa.RecordBatch]:
-        chosen = whole if task.residual == AlwaysTrue() else filtered
-        return [batch for batch in chosen.to_record_batches([task]) if batch.num_rows]
-
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="iceberg-read") as pool:
-        batches = list(_bounded(pool, read, tasks, max_workers))
-        if not batches:
-            rows = target.empty_table()
-            if dictionary_columns:
-                rows = rows.cast(_with_dictionaries(target, dictionary_columns))
-            return WeekRead(rows, snapshot.snapshot_id, len(tasks))
-        return WeekRead(_contiguous(batches, pool), snapshot.snapshot_id, len(tasks))
+    """Rows with ``start <= order_time < end`` (UTC instants), projected to ``columns``, all at once
+    (``read_slices`` reads them a bounded slice at a time)."""
+    plan = plan_week(table, start, end, columns, dictionary_columns)
+    rows = pa.concat_tables(rows for rows, _ in read_slices(plan, max_workers, plan.rows + 1))
+    return WeekRead(rows, plan.snapshot_id, len(plan.files))
 
 
 def _contiguous(batches: list[pa.RecordBatch], pool: Executor) -> pa.Table:

@@ -35,7 +35,7 @@ from typing import Any
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
-from salesflow.lakehouse import CATALOG_NAME
+from salesflow.lakehouse import CATALOG_NAME, Lakehouse
 from salesflow.local_s3 import FAKE_CREDENTIALS, LocalAws
 
 ORGANIZATION = "00000000-0000-4000-8000-0000000000aa"
@@ -52,17 +52,12 @@ SUPPORTED = [
 
 
 @dataclass(frozen=True)
-class S3Lakehouse:
+class S3Lakehouse(Lakehouse):
     """The clean table's home for the REST twin: SQL catalog metadata in ``<root>/catalog.db``, metadata and
     data files in ``s3://<bucket>/warehouse`` on the local AWS twin (as Tableflow's managed storage)."""
 
-    root: Path
     aws: LocalAws
     bucket: str
-
-    @property
-    def catalog_uri(self) -> str:
-        return f"sqlite:///{(self.root / 'catalog.db').resolve()}"
 
     @property
     def warehouse(self) -> str:

@@ -18,12 +18,12 @@ from exporter.weeks import IsoWeek
 from salesflow.lakehouse import (
     DEFAULT_NAMESPACE,
     DEFAULT_TABLE,
-    Lakehouse,
     append_clean_lines,
     create_clean_table,
 )
 from salesflow.local_s3 import LocalAws, SnsInbox
 from salesflow.records import KafkaRecord
+from salesflow.twin.rest_catalog import S3Lakehouse
 
 ALL_REPORTS = "order_lines,product_demand,customer_behavior"
 
@@ -118,7 +118,7 @@ class Target:
         suffix = uuid.uuid4().hex[:10]
         self.aws = aws
         self.lakehouse = lakehouse
-        self.catalog = "sql" if isinstance(lakehouse, Lakehouse) else "rest"
+        self.catalog = "rest" if isinstance(lakehouse, S3Lakehouse) else "sql"
         self.bucket = f"exports-{suffix}"
         aws.create_bucket(self.bucket)
         self.topic_arn = aws.create_topic(f"exports-{suffix}")
