@@ -58,12 +58,29 @@ class PairStore:
         if self.partitions == 1:
             self._held.setdefault((name, 0), []).append(rows)
             return
-        part = _partition_of(rows.column(by), self.partitions)
+        assert self.spill is not None
+        column = rows.column(by).combine_chunks()
+        if not pa.types.is_dictionary(column.type):
+            part = _partition_of(column, self.partitions)
+            for number in range(self.partitions):
+                chosen = rows.filter(pc.equal(part, number))
+                if chosen.num_rows:
+                    self.spill.put((name, number), chosen)
+            return
+        # Partition the dictionary, not the rows' strings: each partition keeps only its own entries.
+        entry_part = _partition_of(column.dictionary, self.partitions)
+        part = pc.fill_null(entry_part.take(column.indices), 0)
         for number in range(self.partitions):
             chosen = rows.filter(pc.equal(part, number))
-            if chosen.num_rows:
-                assert self.spill is not None
-                self.spill.put((name, number), chosen)
+            if not chosen.num_rows:
+                continue
+            entries = pc.indices_nonzero(pc.equal(entry_part, number))
+            position = pc.inverse_permutation(entries.cast(pa.int64()), max_index=len(column.dictionary) - 1)
+            old = chosen.column(by).combine_chunks()
+            compact = pa.DictionaryArray.from_arrays(
+                position.take(old.indices).cast(pa.int32()), column.dictionary.take(entries)
+            )
+            self.spill.put((name, number), chosen.set_column(chosen.schema.get_field_index(by), by, compact))
 
     def tables(self, name: str) -> Iterator[pa.Table]:
         """Each partition's rows as one table (partitions without rows are skipped)."""
@@ -79,7 +96,7 @@ class PairStore:
 
 @dataclass
 class Spill:
-    """Arrow IPC objects (zstd) under an S3 prefix: one per (name, partition) and slice."""
+    """Arrow IPC objects (LZ4) under an S3 prefix: one per (name, partition) and slice."""
 
     s3: Any
     bucket: str
@@ -89,7 +106,7 @@ class Spill:
 
     def put(self, where: tuple[str, int], rows: pa.Table) -> None:
         sink = io.BytesIO()
-        options = pa.ipc.IpcWriteOptions(compression="zstd")
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
         with pa.ipc.new_stream(sink, rows.schema, options=options) as writer:
             writer.write_table(rows)
         key = f"{self.prefix}/{where[0]}/p{where[1]:04d}/{len(self.written):06d}.arrow"
@@ -118,7 +135,7 @@ class Spill:
 def _partition_of(column: pa.ChunkedArray | pa.Array, partitions: int) -> pa.Array:
     """A partition number per row from a hash (CRC-32) of the value's last characters; null -> 0."""
     text = pc.cast(column, pa.string()) if not pa.types.is_string(column.type) else column
-    suffixes = pc.dictionary_encode(pc.utf8_slice_codeunits(pc.fill_null(text, ""), start=-4))
+    suffixes = pc.dictionary_encode(pc.utf8_slice_codeunits(pc.fill_null(text, ""), start=-2))
     if isinstance(suffixes, pa.ChunkedArray):
         suffixes = suffixes.combine_chunks()
     numbers = pa.array(
@@ -160,6 +177,19 @@ class Aggregator:
         self.empty_lines: pa.Table | None = None
         self.groups: dict[tuple[Any, ...], int] = {}  # group values -> a week-wide group id
 
+    def _flow(self, metric: Metric) -> Metric | None:
+        """The metric whose (group, value) pairs serve ``metric`` (None: merged from partial values).
+
+        A repeat count per orders holds every (group, value) pair of its column, so a distinct count of
+        the same column reads the same pairs instead of collecting its own."""
+        if metric.op not in {"count_distinct", "count_repeat"} or self._merged(metric):
+            return None
+        if metric.op == "count_distinct":
+            for other in self.spec.metrics:
+                if other.op == "count_repeat" and other.column == metric.column and other.per in SLICE_LOCAL:
+                    return other
+        return metric
+
     def _pair_name(self, metric: Metric) -> str:
         return f"{self.spec.name}.{metric.name}"
 
@@ -190,10 +220,9 @@ class Aggregator:
         self.partials.append(pa.table(columns))
         if len(self.partials) >= 16:
             self.partials = [self._merge(self.partials)]
-        paired = [metric for metric in spec.metrics if metric.op in {"count_distinct", "count_repeat"}]
-        paired = [metric for metric in paired if not self._merged(metric)]
-        if paired:
-            self._add_pairs(paired, lines.num_rows, codes)
+        flows = [metric for metric in spec.metrics if self._flow(metric) is metric]
+        if flows:
+            self._add_pairs(flows, lines.num_rows, codes)
 
     def _merged(self, metric: Metric) -> bool:
         """Whether the metric merges by adding (or min/max of) the slices' partial values."""
@@ -284,12 +313,17 @@ class Aggregator:
         merged = self._merge(self.partials)
         self.partials = []
         columns: dict[str, Any] = {name: merged.column(name) for name in group}
+        counted: dict[str, dict[int, int]] = {}
+        for flow in spec.metrics:
+            if self._flow(flow) is flow:
+                served = [metric for metric in spec.metrics if self._flow(metric) is flow]
+                counted |= self._count_pairs(flow, served)
         row_keys = _row_keys([merged.column(name) for name in group], merged.num_rows)
         for metric in spec.metrics:
             if self._merged(metric):
                 columns[metric.name] = merged.column(metric.name)
             elif metric.op in {"count_distinct", "count_repeat"}:
-                found = self._count_pairs(metric)
+                found = counted[metric.name]
                 ids = [self.groups.get(key, -1) if group else 0 for key in row_keys]
                 columns[metric.name] = pa.array([found.get(gid, 0) for gid in ids], pa.int64())
             elif metric.op == "ratio":
@@ -298,24 +332,31 @@ class Aggregator:
                 )
         return sorted_report(spec, columns)
 
-    def _count_pairs(self, metric: Metric) -> dict[int, int]:
-        """Per group id: distinct values (count_distinct) or values seen with more than one ``per``.
+    def _count_pairs(self, flow: Metric, metrics: list[Metric]) -> dict[str, dict[int, int]]:
+        """Per metric served by ``flow``'s pairs, per group id: distinct values (count_distinct) or values
+        seen with more than one ``per`` (count_repeat).
 
         Rows of one slice are distinct already; rows of several slices are made distinct by one hash
         of (group, value[, per]) per partition."""
-        found: dict[int, int] = {}
-        for rows in self.pairs.tables(self._pair_name(metric)):
+        found: dict[str, dict[int, int]] = {metric.name: {} for metric in metrics}
+        for rows in self.pairs.tables(self._pair_name(flow)):
             single = rows.column("value").num_chunks == 1
             groups = rows.column("group").combine_chunks().cast(pa.int64())
-            if metric.op == "count_distinct":
-                owners = groups if single else self._distinct_groups(groups, rows.column("value"))
-            else:
-                if "n" in rows.column_names:
+            value = None if single else _week_codes(rows.column("value"))
+            for metric in metrics:
+                if metric.op == "count_distinct":
+                    valid = pc.is_valid(rows.column("value").combine_chunks()) if metric is not flow else None
+                    kept = groups if valid is None else groups.filter(valid)
                     if single:
-                        repeated = rows.filter(pc.greater(rows.column("n"), 1))
-                        owners = repeated.column("group").combine_chunks().cast(pa.int64())
+                        owners = kept
                     else:
-                        value = _week_codes(rows.column("value"))
+                        assert value is not None
+                        owners = self._distinct_groups(kept, value if valid is None else value.filter(valid))
+                elif "n" in rows.column_names:
+                    if single:
+                        owners = groups.filter(pc.greater(rows.column("n").combine_chunks(), 1))
+                    else:
+                        assert value is not None
                         span = int(pc.max(value).as_py() or 0) + 1
                         totals = pa.table(
                             {"k": pc.add(pc.multiply(groups, span), value), "n": rows.column("n")}
@@ -324,24 +365,24 @@ class Aggregator:
                         repeated = summed.filter(pc.greater(summed.column("n_sum"), 1)).column("k")
                         owners = pc.divide(repeated.combine_chunks(), span)
                 else:
-                    value = _week_codes(rows.column("value"))
-                    span = int(pc.max(value).as_py() or 0) + 1
-                    pair = pc.add(pc.multiply(groups, span), value)
+                    codes = value if value is not None else _week_codes(rows.column("value"))
+                    span = int(pc.max(codes).as_py() or 0) + 1
                     per = rows.column("per")
                     per = _week_codes(per) if pa.types.is_dictionary(per.type) else per
-                    triples = pa.table({"k": pair, "p": per})
+                    triples = pa.table({"k": pc.add(pc.multiply(groups, span), codes), "p": per})
                     if not single:
                         triples = triples.group_by(["k", "p"], use_threads=False).aggregate([])
-                    counted = triples.group_by("k", use_threads=False).aggregate([([], "count_all")])
-                    repeated = counted.filter(pc.greater(counted.column("count_all"), 1)).column("k")
+                    counts = triples.group_by("k", use_threads=False).aggregate([([], "count_all")])
+                    repeated = counts.filter(pc.greater(counts.column("count_all"), 1)).column("k")
                     owners = pc.divide(repeated.combine_chunks(), span)
-            for entry in pc.value_counts(owners).to_pylist():
-                found[entry["values"]] = found.get(entry["values"], 0) + entry["counts"]
+                totals_of = found[metric.name]
+                for entry in pc.value_counts(owners).to_pylist():
+                    totals_of[entry["values"]] = totals_of.get(entry["values"], 0) + entry["counts"]
         return found
 
     @staticmethod
-    def _distinct_groups(groups: pa.Array, value: pa.ChunkedArray) -> pa.Array:
-        codes = _week_codes(value)
+    def _distinct_groups(groups: pa.Array, codes: pa.Array) -> pa.Array:
+        """The group of each distinct (group, value code) pair."""
         span = int(pc.max(codes).as_py() or 0) + 1
         return pc.divide(pc.unique(pc.add(pc.multiply(groups, span), codes)), span)
 
