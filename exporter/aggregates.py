@@ -345,7 +345,8 @@ class Aggregator:
             value = None if single else _week_codes(rows.column("value"))
             for metric in metrics:
                 if metric.op == "count_distinct":
-                    valid = pc.is_valid(rows.column("value").combine_chunks()) if metric is not flow else None
+                    # (is_valid on the chunks: combining dictionary chunks would unify their dictionaries)
+                    valid = None if metric is flow else pc.is_valid(rows.column("value")).combine_chunks()
                     kept = groups if valid is None else groups.filter(valid)
                     if single:
                         owners = kept
