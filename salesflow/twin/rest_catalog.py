@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import certifi
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
@@ -101,11 +102,14 @@ class RestCatalogTwin:
 
     def __enter__(self) -> RestCatalogTwin:
         self._folder = tempfile.TemporaryDirectory(prefix="salesflow-rest-twin-")
-        self.ca_bundle = Path(self._folder.name, "twin-ca.pem")
+        cert_file = Path(self._folder.name, "twin-cert.pem")
         key_file = Path(self._folder.name, "twin-key.pem")
-        _self_signed(self.ca_bundle, key_file)
+        _self_signed(cert_file, key_file)
+        # Clients trust the public CAs and the twin: other HTTPS calls of the process (pip, say) still work.
+        self.ca_bundle = Path(self._folder.name, "ca-bundle.pem")
+        self.ca_bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + cert_file.read_bytes())
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.ca_bundle, key_file)
+        context.load_cert_chain(cert_file, key_file)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
@@ -142,7 +146,7 @@ class RestCatalogTwin:
         return secret_id
 
     def environ(self) -> dict[str, str]:
-        """What a client process needs to trust the twin's self-signed TLS certificate (requests reads it)."""
+        """What a client needs to trust the twin's self-signed certificate (requests and pip read it)."""
         return {"REQUESTS_CA_BUNDLE": str(self.ca_bundle)}
 
     # --- answers --------------------------------------------------------------------------------------------
