@@ -107,7 +107,9 @@ class RestCatalogTwin:
         _self_signed(cert_file, key_file)
         # Clients trust the public CAs and the twin: other HTTPS calls of the process (pip, say) still work.
         self.ca_bundle = Path(self._folder.name, "ca-bundle.pem")
-        self.ca_bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + cert_file.read_bytes())
+        system = ssl.get_default_verify_paths().cafile  # the machine's CAs (a proxy's, too), else certifi's
+        public = Path(system if system and Path(system).is_file() else certifi.where()).read_bytes()
+        self.ca_bundle.write_bytes(public + b"\n" + cert_file.read_bytes())
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))

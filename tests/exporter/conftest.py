@@ -39,9 +39,14 @@ def rest_twin(aws: LocalAws) -> Iterator[RestCatalogTwin]:
 
 
 @pytest.fixture(autouse=True)
-def _aws_environment(aws: LocalAws, rest_twin: RestCatalogTwin, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {**aws.environ(), **rest_twin.environ()}.items():
+def _aws_environment(
+    aws: LocalAws, rest_twin: RestCatalogTwin, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    for name, value in aws.environ().items():
         monkeypatch.setenv(name, value)
+    if "catalog" in request.fixturenames and request.getfixturevalue("catalog") == "rest":
+        for name, value in rest_twin.environ().items():  # trust in the twin's certificate
+            monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
 
