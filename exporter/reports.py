@@ -327,8 +327,13 @@ def compute_aggregate(spec: ReportSpec, lines: pa.Table, codes: ColumnCodes | No
             columns[metric.name] = _ratio(
                 columns[metric.numerator], columns[metric.denominator], metric.scale
             )
+    return sorted_report(spec, columns)
+
+
+def sorted_report(spec: ReportSpec, columns: Mapping[str, Any]) -> pa.Table:
+    """The report's output columns as a table, rows sorted by sort_by, then the group keys."""
     table = pa.table({name: columns[name] for name in spec.output_columns})
-    keys = list(dict.fromkeys(spec.sort_by + tuple(group)))
+    keys = list(dict.fromkeys(spec.sort_by + spec.group_by))
     return table.take(sort_order(table, keys)) if keys else table
 
 

@@ -33,6 +33,14 @@ from salesflow.cli_options import environment_option, load_or_fail
     show_default=True,
     help="Full ISO weeks of orders, ending before the current week.",
 )
+@click.option(
+    "--catalog",
+    type=click.Choice(["rest", "sql"]),
+    default="rest",
+    show_default=True,
+    help="rest: read through the Iceberg REST catalog twin (Tableflow's path, table files in local S3); "
+    "sql: a SQLite catalog with local files (quicker).",
+)
 @click.option("--now", "now_text", help="Pretend it is this ISO-8601 time (default: now). Fixes the weeks.")
 @click.option(
     "--workdir",
@@ -50,7 +58,14 @@ from salesflow.cli_options import environment_option, load_or_fail
     help="Where the exported CSVs and manifest are copied.",
 )
 def demo_command(
-    env: str, events: int, seed: int, weeks: int, now_text: str | None, workdir: Path, out_dir: Path
+    env: str,
+    events: int,
+    seed: int,
+    weeks: int,
+    catalog: str,
+    now_text: str | None,
+    workdir: Path,
+    out_dir: Path,
 ) -> None:
     """Run the pipeline end to end, offline: generate -> Flink -> Iceberg -> Lambda exporter -> S3.
 
@@ -62,7 +77,13 @@ def demo_command(
 
     environment = load_or_fail(env)
     options = DemoOptions(
-        environment=environment, workdir=workdir, out_dir=out_dir, events=events, seed=seed, weeks=weeks
+        environment=environment,
+        workdir=workdir,
+        out_dir=out_dir,
+        events=events,
+        seed=seed,
+        weeks=weeks,
+        catalog=catalog,
     )
     if now_text:
         try:
@@ -98,6 +119,7 @@ def demo_command(
         f"{window['start_utc']} -> {window['end_utc']} "
         f"({manifest['orders']:,} orders, {manifest['lines']:,} lines)"
     )
+    click.echo(f"  catalog read through      {result.catalog}")
     click.echo(
         "  rows per report           " + ", ".join(f"{name} {count:,}" for name, count in rows.items())
     )

@@ -19,11 +19,11 @@ from salesflow.events.records import KafkaRecord
 from salesflow.twin.lakehouse import (
     DEFAULT_NAMESPACE,
     DEFAULT_TABLE,
-    Lakehouse,
     append_clean_lines,
     create_clean_table,
 )
 from salesflow.twin.local_aws import LocalAws, SnsInbox
+from salesflow.twin.rest_catalog import S3Lakehouse
 
 ALL_REPORTS = "order_lines,product_demand,customer_behavior"
 
@@ -111,11 +111,14 @@ def customer_behavior(lines: list[dict[str, Any]]) -> list[list[str]]:
 
 
 class Target:
-    """One test's bucket, SNS topic and inbox, and the environment the Lambda would get."""
+    """One test's bucket, SNS topic and inbox, and the environment the Lambda would get: the SQL catalog for
+    a Lakehouse, the REST catalog twin (OAuth2, vended credentials) for an S3Lakehouse."""
 
-    def __init__(self, aws: LocalAws, lakehouse: Lakehouse) -> None:
+    def __init__(self, aws: LocalAws, lakehouse: Any, rest_twin: Any = None) -> None:
         suffix = uuid.uuid4().hex[:10]
         self.aws = aws
+        self.lakehouse = lakehouse
+        self.catalog = "rest" if isinstance(lakehouse, S3Lakehouse) else "sql"
         self.bucket = f"exports-{suffix}"
         aws.create_bucket(self.bucket)
         self.topic_arn = aws.create_topic(f"exports-{suffix}")
@@ -136,6 +139,14 @@ class Target:
             "S3_ENDPOINT_URL": aws.endpoint_url,
             "SNS_ENDPOINT_URL": aws.endpoint_url,
         }
+        if self.catalog == "rest":
+            del self.env["CATALOG_WAREHOUSE"]
+            self.env |= {
+                "CATALOG_TYPE": "rest",
+                "CATALOG_URI": rest_twin.register(lakehouse),
+                "CATALOG_CREDENTIAL_SECRET_ID": rest_twin.store_credential("salesflow/test/tableflow-key"),
+                "CATALOG_VENDED_CREDENTIALS": "true",
+            }
 
     def export(self, week: str, clients: Any = None, **overrides: Any) -> ExportResult:
         settings = settings_from_env({**self.env, **overrides.pop("env", {})})
@@ -148,7 +159,7 @@ class Target:
         return self.aws.objects(self.bucket, prefix)
 
 
-def new_table(lakehouse: Lakehouse, lines: list[dict[str, Any]], commit_rows: int = 1000, **kwargs: Any):
+def new_table(lakehouse: Any, lines: list[dict[str, Any]], commit_rows: int = 1000, **kwargs: Any):
     table = create_clean_table(lakehouse.catalog(), **kwargs)
     if lines:
         append_clean_lines(table, lines, commit_rows=commit_rows)

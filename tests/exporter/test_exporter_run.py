@@ -13,7 +13,7 @@ import pytest
 from exporter_testkit import FakeContext, make_line, new_table
 
 from exporter.weeks import IsoWeek
-from salesflow.twin.lakehouse import Lakehouse, append_clean_lines
+from salesflow.twin.lakehouse import append_clean_lines
 
 W46 = IsoWeek(2026, 46)
 
@@ -62,11 +62,7 @@ def test_week_export_matches_an_independent_computation(shared_target, generated
 
 
 def _all_files(target):
-
-    lakehouse = Lakehouse(
-        __import__("pathlib").Path(target.env["CATALOG_URI"].removeprefix("sqlite:///")).parent
-    )
-    return lakehouse.catalog().load_table(("lkc-local", "sales_order_lines_clean")).scan().plan_files()
+    return target.lakehouse.catalog().load_table(("lkc-local", "sales_order_lines_clean")).scan().plan_files()
 
 
 def test_notification_names_week_counts_and_locations(shared_target) -> None:

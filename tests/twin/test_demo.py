@@ -155,4 +155,7 @@ def test_outputs_land_where_the_summary_says(demo_run) -> None:
     assert result.s3_keys == [f"salesflow-exports-dev/weekly/iso_week=2026-W47/{name}" for name in copied]
     assert result.snapshots == -(-result.lines_out // 700)
     assert "2026-W47" in result.notification
+    # The exporter read the table as in production: Tableflow's REST catalog, vended S3 credentials.
+    assert result.catalog.startswith("Iceberg REST catalog https://127.0.0.1:")
+    assert "s3://tableflow-managed-dev/" in result.catalog and result.vended_credentials >= 1
     assert set(result.timings) == {"generate", "flink", "iceberg", "export", "pii check"}
