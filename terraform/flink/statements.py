@@ -7,6 +7,8 @@ in-place change: the text forces replacement and a changed name or property fail
 
 from __future__ import annotations
 
+import re
+
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
@@ -21,8 +23,8 @@ def statement_logical_id(statement: RenderedStatement) -> str:
 
 
 def creates_table(statement: RenderedStatement, table: str) -> bool:
-    head = " ".join(statement.text.split()[:3]).upper()
-    return head.startswith("CREATE TABLE") and f"`{table.upper()}`" in head
+    pattern = rf"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`{re.escape(table)}`"
+    return re.match(pattern, statement.text, re.IGNORECASE) is not None
 
 
 class FlinkStatements(Construct):
