@@ -38,7 +38,7 @@ def _plan_label(path: Path) -> str:
     metavar="CLASS",
     help="Let findings of this class pass (repeatable). Classes: flink-statement-replace, "
     "flink-statement-in-place, topic-recreate, schema-subject-change, tableflow-disable, bucket-replace, "
-    "lambda-artifact-missing.",
+    "lambda-artifact-missing, flink-ddl-recreate-fails (flink-ddl-recreate is a notice).",
 )
 @click.option(
     "--allow-label",
@@ -79,7 +79,10 @@ def _plan_label(path: Path) -> str:
     help="Longest --comment report, in characters (a GitHub comment holds 65,536).",
 )
 @click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report."
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON report (blocking, only_notices, plans, findings).",
 )
 @click.option("--title", default="Terraform plan", show_default=True, help="Heading of the Markdown report.")
 @click.option(
