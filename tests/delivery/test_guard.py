@@ -10,7 +10,6 @@ were applied through a stand-in of the confluent provider whose read, like the r
 both completed DDL statements were deleted remotely, as Confluent does after ~30 days, and the plan was
 made. Refresh drops them from state: `resource_drift` shows each as a delete, `resource_changes` as a
 create of the same address, and `prior_state` (the refreshed state) holds only the INSERT.
-test_terraform_stacks.py makes the same plan through the pipeline script.
 """
 
 from __future__ import annotations

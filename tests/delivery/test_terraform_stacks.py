@@ -158,6 +158,9 @@ def test_drift_plan_reports_clean_then_drift_without_failing(repo: Repo, tmp_pat
     drift = repo.run("plan", "dev", str(tmp_path / "drift"), "--drift")
     assert drift.returncode == 0, drift.stderr
     assert (tmp_path / "drift" / "status").read_text().strip() == "drift"
+    # The status comes from the guard's JSON: a change with no notice explaining it is drift.
+    guard_report = json.loads((tmp_path / "drift" / "guard.json").read_text())
+    assert (guard_report["only_notices"], guard_report["plans"][0]["counts"]) == (False, {"update": 1})
     report = (tmp_path / "drift" / "comment.md").read_text()
     assert report.startswith("### Plan: dev") and "| dev-upstream | 0 | 1 | 0 | 0 |" in report
     # A PR plan never applies and never takes the state lock.
