@@ -271,8 +271,8 @@ def publish_artifact_command(env: str, build_dir: Path | None) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    help="Give up after this many seconds. Default: the environment's watermark delay + 600 s (keep-first "
-    "dedup releases a row once the watermark passes it).",
+    help="Give up after this many seconds. Default: the environment's output latency + 600 s (keep-first "
+    "dedup releases a row once the watermark passes it, window dedup once it passes the window's end).",
 )
 @click.option(
     "--settle",
@@ -325,7 +325,7 @@ def smoke_command(
     )
     settings = SmokeSettings(
         events=events,
-        timeout=timeout if timeout is not None else environment.confluent.flink.watermark_delay_seconds + 600,
+        timeout=timeout if timeout is not None else environment.confluent.flink.output_latency_seconds + 600,
         settle=settle,
         tick_interval=tick_interval,
     )

@@ -3,8 +3,9 @@
 Each template is linted once per environment with the Jinja context the renderer uses, so a value that
 only one environment produces is linted too. sqlfluff also renders and lints the branches the context
 does not take (its Jinja templater's unreached-code variants), so the ``{% if dedup == 'window' %}``
-branch of the INSERT is linted in every environment whichever dedup it selects (a test proves it). The pepper is a placeholder literal: the real one is a
-secret, and the confluent target's Terraform expression is only valid SQL after Terraform resolved it.
+branch of the INSERT is linted in every environment whichever dedup it selects (a test proves it). The
+pepper is a placeholder literal: the real one is a secret, and the confluent target's Terraform
+expression is only valid SQL after Terraform resolved it.
 
 sqlfluff's flink dialect (4.5) lacks four things the statements need. ``flink_statements_dialect``
 adds them to a copy of it, as grammar, not as ignores:
