@@ -61,9 +61,10 @@ def test_one_line_set_per_order_after_the_exporter_dedup(
     repeated = {order for order, numbers in sets.items() if len(numbers) != len(set(numbers))}
     if variant_env.confluent.flink.dedup == "first_row":
         assert repeated == set()
+        exported = generated_run.rows  # nothing for the exporter to drop (a subprocess saved)
     else:
         assert len(repeated) > 20, "the generated re-sends should straddle windows"
-    exported = exporter_dedup(generated_run.rows)
+        exported = exporter_dedup(generated_run.rows)
     assert _counted(exported) == _counted(expected_clean_lines(records, PEPPER))
     for order_id, numbers in _line_sets(exported).items():
         assert sorted(numbers) == list(range(1, len(numbers) + 1)), order_id
@@ -108,10 +109,11 @@ def test_first_emission_wins_over_retries_resends_and_earlier_arrivals(
     }
     assert {row["customer_city"] for row in run.rows if row["order_id"] == "SO-B"} == {"Köln"}
     assert run.dropped_orders == set()
-    exported = exporter_dedup(run.rows)
-    assert [(row["sku"], row["customer_city"]) for row in exported if row["order_id"] == "SO-S"] == [
-        ("BOO-00001", "Köln")
-    ]
+    if variant_env.confluent.flink.dedup == "window":
+        exported = exporter_dedup(run.rows)
+        assert [(row["sku"], row["customer_city"]) for row in exported if row["order_id"] == "SO-S"] == [
+            ("BOO-00001", "Köln")
+        ]
 
 
 @pytest.mark.parametrize("field", ["order_time"])
