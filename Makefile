@@ -66,13 +66,13 @@ fmt: setup ## Format Python code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# The main suite spreads over every core (pytest-xdist; tests/conftest.py groups tests that share costly
-# fixtures), and the Flink suite runs beside it in its own environment; each prints when it is done.
+# The main suite spreads over every core (pytest-xdist; tests/conftest.py schedules tests that share costly
+# fixtures on one worker), and the Flink suite runs beside it in its own environment; each prints when it is done.
 test: setup lint ## Lint and run every test (slow ones included)
 	$(MAKE) --output-sync=target -j2 test-main test-flink
 
 test-main: setup
-	$(PY) -m pytest --ignore=tests/sql/flink -n auto --dist loadgroup
+	$(PY) -m pytest --ignore=tests/sql/flink -n auto --dist loadscope
 
 test-flink: setup
 	$(FLINK_PY) -m pytest tests/sql/flink

@@ -8,6 +8,7 @@ from salesflow import __version__
 from salesflow.cli_options import environment_option, load_or_fail
 from salesflow.delivery.commands import COMMANDS as DELIVERY_COMMANDS
 from salesflow.events.commands import generate_command
+from salesflow.ops.cost.command import cost_command
 from salesflow.ops.export import export_command
 from salesflow.sql.commands import sql_group
 from salesflow.twin.commands import demo_command
@@ -33,10 +34,11 @@ def config_command(env: str) -> None:
 COMMANDS: tuple[click.Command, ...] = (
     config_command,  # salesflow/config.py: environments/<env>.yaml
     generate_command,  # events/: sales-order events to a file or Kafka
-    sql_group,  # sql/: render, lint, lock, run and explain the Flink statements
+    sql_group,  # sql/: render, lint, lock, run, explain and verify (Confluent dry run) the statements
     demo_command,  # twin/: the whole pipeline on this machine
     export_command,  # ops/: one week's reports (backfill), the Lambda's code run here
-    *DELIVERY_COMMANDS,  # delivery/: guard, plan-compare, stacks, publish-artifact, smoke
+    cost_command,  # ops/cost/: what an environment costs a month, and a change's delta
+    *DELIVERY_COMMANDS,  # delivery/: guard, plan-compare, stacks, publish-artifact, smoke, schema verify
 )
 for _command in COMMANDS:
     main.add_command(_command)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -259,12 +260,36 @@ class Exporter(Strict):
         return value
 
 
+class Usage(Strict):
+    """How much traffic an environment carries: the cost estimate (``salesflow cost``) derives data volumes,
+    GB-based charges and run counts from it. Defaults and their reasons are documented in the YAML."""
+
+    events_per_day: Annotated[int, Field(ge=0)]
+    duplicate_share: Annotated[Decimal, Field(ge=0, lt=1)]
+    lines_per_order: Annotated[Decimal, Field(gt=0)]
+    bytes_per_event: Annotated[int, Field(ge=1)]
+    bytes_per_line: Annotated[int, Field(ge=1)]
+    ecku: Annotated[int, Field(ge=1)]
+    cfu_per_statement: Annotated[Decimal, Field(ge=1)]
+    table_bytes_ratio: Annotated[Decimal, Field(gt=0, le=1)]
+    table_history_months: Annotated[int, Field(ge=1)]
+    exports_per_month: Annotated[Decimal, Field(ge=0)]
+    export_seconds: Annotated[Decimal, Field(gt=0)]
+    csv_bytes_per_line: Annotated[int, Field(ge=1)]
+    export_history_months: Annotated[int, Field(ge=1)]
+    log_mb_per_export: Annotated[Decimal, Field(ge=0)]
+    artifact_bucket_gb: Annotated[Decimal, Field(ge=0)]
+    access_log_bucket_gb: Annotated[Decimal, Field(ge=0)]
+    other_bucket_gb: Annotated[Decimal, Field(ge=0)]
+
+
 class Environment(Strict):
     name: Name
     prevent_destroy: bool
     confluent: Confluent
     aws: Aws
     exporter: Exporter
+    usage: Usage
 
     @property
     def flink_catalog(self) -> str:

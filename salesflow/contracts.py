@@ -87,3 +87,44 @@ def field_paths(schema: Any, prefix: str = "") -> set[str]:
         if isinstance(schema.get("type"), dict | list):
             paths |= field_paths(schema["type"], prefix)
     return paths
+
+
+def type_shape(avro: Any) -> str:
+    """An Avro type as a short string without names, docs or defaults: what a reader of the data
+    depends on (``string``, ``long/timestamp-millis``, ``bytes/decimal(10,2)``, ``null|string``)."""
+    if isinstance(avro, list):
+        return "|".join(type_shape(branch) for branch in avro)
+    if isinstance(avro, str):
+        return avro
+    kind, logical = avro["type"], avro.get("logicalType")
+    if logical == "decimal":
+        return f"{kind}/decimal({avro['precision']},{avro.get('scale', 0)})"
+    if logical:
+        return f"{kind}/{logical}"
+    if kind == "record":
+        return "record{" + ", ".join(f"{f['name']}: {type_shape(f['type'])}" for f in avro["fields"]) + "}"
+    if kind == "array":
+        return f"array<{type_shape(avro['items'])}>"
+    if kind == "map":
+        return f"map<{type_shape(avro['values'])}>"
+    if kind == "enum":
+        return "enum[" + ",".join(avro["symbols"]) + "]"
+    if kind == "fixed":
+        return f"fixed({avro['size']})"
+    return type_shape(kind)
+
+
+def shape_differences(contract: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """How a record schema's top-level fields differ from the contract's: names, order and types."""
+    want = [(field["name"], type_shape(field["type"])) for field in contract["fields"]]
+    got = [(field["name"], type_shape(field["type"])) for field in other.get("fields", [])]
+    problems = []
+    if [name for name, _ in want] != [name for name, _ in got]:
+        problems.append(f"fields {[n for n, _ in got]}, contract {[n for n, _ in want]}")
+    got_types = dict(got)
+    problems += [
+        f"field {name!r} is {got_types[name]}, contract {shape}"
+        for name, shape in want
+        if name in got_types and got_types[name] != shape
+    ]
+    return problems

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,39 +16,62 @@ from salesflow.events.generator import GenerationStats, GeneratorSettings, gener
 from salesflow.events.records import KafkaRecord
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# infra_support (tests/terraform) synthesizes; tests/terraform and tests/ops share its one synthesis.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "terraform"))
+from infra_support import FIXTURE_MANIFEST, MARKER_CREDENTIALS, Synthesis, run_synth  # noqa: E402
 
 # The Flink suite needs PyFlink, which only the Flink environment has; the main suite needs pyiceberg,
 # which the Flink environment cannot have. Each environment collects its own half.
 if importlib.util.find_spec("pyflink") is None:
     collect_ignore = ["sql/flink"]
 
-# `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A group runs on one worker,
-# so its module- and session-scoped fixtures are built once: each test module is its own group, and
-# tests/terraform/ is one group (one synthesis, one checkov run). Groups are handed out longest first so
-# that no long one starts last; the weights are CPU seconds measured on this machine type.
-SHARED_GROUPS = ("tests/terraform/",)
+# `make test` runs the suite on every core (pytest-xdist). A group of tests runs on one worker, so its
+# module- and session-scoped fixtures are built once: each test module is its own group, and the tests of
+# the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run;
+# tests/cloud/ is one group: one Confluent test server.
+# Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
+# measured on this machine type. (A scheduler of our own rather than xdist's `xdist_group` marks: with
+# pytest 9 those marks no longer reach xdist's scheduler.)
+SHARED_GROUPS = {
+    "tests/terraform/": "synthesized stacks",
+    "tests/ops/": "synthesized stacks",
+    "tests/cloud/": "tests/cloud/",
+}
 GROUP_WEIGHTS = {
+    "synthesized stacks": 90,
     "tests/delivery/test_terraform_stacks.py": 70,
     "tests/delivery/test_revert_determinism.py": 60,
     "tests/exporter/test_exporter_package.py": 60,
-    "tests/terraform/": 55,
     "tests/twin/test_demo.py": 30,
+    "tests/cloud/": 20,
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
     "tests/exporter/test_exporter_failures.py": 15,
 }
 
 
-def _group(nodeid: str) -> str:
+def xdist_scope(nodeid: str) -> str:
+    """The xdist work unit of a test: its module, or the shared group its folder belongs to."""
     path = nodeid.split("::", 1)[0]
-    return next((shared for shared in SHARED_GROUPS if path.startswith(shared)), path)
+    return next((group for prefix, group in SHARED_GROUPS.items() if path.startswith(prefix)), path)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
     order = {id(item): index for index, item in enumerate(items)}
-    items.sort(key=lambda item: (-GROUP_WEIGHTS.get(_group(item.nodeid), 0), order[id(item)]))
+    items.sort(key=lambda item: (-GROUP_WEIGHTS.get(xdist_scope(item.nodeid), 0), order[id(item)]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-scope scheduler with our groups as scopes, in collection order (heaviest first)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    config.option.loadscopereorder = False
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +90,23 @@ def small_settings() -> GeneratorSettings:
 def small_events(small_settings: GeneratorSettings) -> tuple[list[KafkaRecord], GenerationStats]:
     stats = GenerationStats()
     return list(generate(small_settings, stats)), stats
+
+
+@pytest.fixture(scope="session")
+def synth_environment() -> Iterator[None]:
+    """Fixture manifest, marker pepper and marker credentials for the whole session."""
+    values = {"SALESFLOW_EXPORTER_MANIFEST": str(FIXTURE_MANIFEST), **MARKER_CREDENTIALS}
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def synthesis(synth_environment: None, tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    """One real synthesis of every environment (terraform/main.py's equivalent), shared by the session."""
+    return run_synth(tmp_path_factory.mktemp("synth") / "cdktf.out")

@@ -21,11 +21,11 @@ SHARED = {"config", "contracts", "cli_options"}
 # What each subpackage may import besides the shared top-level modules (and itself).
 MAY_IMPORT = {
     "events": set(),
-    "sql": {"events"},
+    "sql": {"events", "cloud"},
     "twin": {"events", "sql", "ops"},
     "delivery": {"events", "cloud"},
     "cloud": set(),
-    "ops": {"cloud"},
+    "ops": {"cloud", "delivery"},
 }
 
 

@@ -1,5 +1,8 @@
-"""Clients for the cloud APIs the repository talks to: AWS (boto3) and, as they are added, Confluent
-Cloud's REST APIs (Flink statements, Schema Registry, Tableflow, Metrics).
+"""Clients for the cloud APIs the repository talks to: AWS (``aws.py``, boto3) and Confluent Cloud's
+REST APIs, typed on one small HTTP layer (``confluent_http.py``: credentials from environment variables,
+timeouts, retries honouring Retry-After, paging, redaction): Flink statements
+(``flink_statements.py``) and Schema Registry (``schema_registry.py``); Tableflow and Metrics follow
+the same way.
 
 Each client takes its endpoint from the environment file or an override and its credentials only from
 environment variables; it retries what is safe to retry and never logs a credential. Nothing here

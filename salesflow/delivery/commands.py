@@ -1,5 +1,5 @@
 """Commands the delivery pipelines run (.github/workflows/): guard, plan-compare, stacks,
-publish-artifact and smoke. Each works the same on a laptop, given the same inputs."""
+publish-artifact, smoke and schema verify. Each works the same on a laptop, given the same inputs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from salesflow.cli_options import environment_option, load_or_fail
+from salesflow.cli_options import environment_option, fail, load_or_fail, report_options
 from salesflow.cloud.aws import aws_client
 
 GUARD_LABELS_VARIABLE = "SALESFLOW_GUARD_LABELS"
@@ -341,4 +341,48 @@ def smoke_command(
         sys.exit(1)
 
 
-COMMANDS = (guard_command, plan_compare_command, stacks_command, publish_artifact_command, smoke_command)
+@click.group("schema")
+def schema_group() -> None:
+    """Check the Avro contracts of schemas/ against the environment's Schema Registry."""
+
+
+@schema_group.command("verify")
+@environment_option("Environment whose subjects are checked (environments/<env>.yaml names the topics).")
+@click.option(
+    "--url",
+    envvar="SCHEMA_REGISTRY_URL",
+    required=True,
+    help="Schema Registry endpoint (https://psrc-...); default $SCHEMA_REGISTRY_URL.",
+)
+@report_options
+def schema_verify_command(env: str, url: str, output_format: str, markdown_path: Path | None) -> None:
+    """Ask the registry whether each local schema is compatible with its subject's latest version
+    (verbose: the registry's own messages), and compare the clean subject Flink registered with the
+    contract. Credentials: SCHEMA_REGISTRY_API_KEY / SCHEMA_REGISTRY_API_SECRET. Exit 0 only when all
+    pass; a subject without a version is a first version (pass)."""
+    from salesflow.cloud.confluent_http import ConfluentApiError
+    from salesflow.cloud.schema_registry import SchemaRegistry
+    from salesflow.delivery.schema_verify import render, verify_schemas
+
+    environment = load_or_fail(env)
+    try:
+        registry = SchemaRegistry.connect(url)
+        with registry.http:
+            checks = verify_schemas(environment, registry)
+    except ConfluentApiError as exc:
+        fail(str(exc))
+    if markdown_path is not None:
+        markdown_path.write_text(render(checks, "markdown", env), encoding="utf-8")
+    click.echo(render(checks, output_format, env))
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)
+
+
+COMMANDS = (
+    guard_command,
+    plan_compare_command,
+    stacks_command,
+    publish_artifact_command,
+    smoke_command,
+    schema_group,
+)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from salesflow.cli_options import environment_option
+from salesflow.cli_options import environment_option, fail, load_or_fail, report_options
 from salesflow.config import REPO_ROOT, ConfigError, environment_names, load_environment
 from salesflow.sql.render import LOCAL_PEPPER_VARIABLE, RenderError, local_pepper, render_statements
 
@@ -253,3 +253,129 @@ def lock_command(check: bool) -> None:
     click.echo(
         f"{LOCK_FILE.name}: added {', '.join(added)}" if added else f"{LOCK_FILE.name}: up to date", err=True
     )
+
+
+# -- Confluent Cloud's own planner ------------------------------------------------------------------
+
+
+def _revision() -> str:
+    """Short commit of the run: $GITHUB_SHA (CI), else `git rev-parse --short HEAD`, else "local"."""
+    if os.environ.get("GITHUB_SHA"):
+        return os.environ["GITHUB_SHA"][:7].lower()
+    completed = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    return completed.stdout.strip() or "local"
+
+
+@sql_group.command("verify")
+@ENV_OPTION
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Flink REST endpoint. Default: https://flink.<region>.<cloud>.confluent.cloud of the environment's "
+    "Kafka cluster.",
+)
+@click.option("--organization-id", help="Confluent organization (UUID). Default: the environment file's.")
+@click.option(
+    "--environment-id",
+    help="Confluent environment (env-...). Default: the environment file's when it adopts one; otherwise "
+    "pass the Confluent stack's output environment_id.",
+)
+@click.option(
+    "--compute-pool-id",
+    help="Compute pool (lfcp-...) that plans the statements: the Confluent stack's output "
+    "flink_compute_pool_id.",
+)
+@click.option("--revision", help="Short commit in the throwaway names. Default: $GITHUB_SHA or git HEAD.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=300,
+    show_default=True,
+    help="Seconds each statement may take.",
+)
+@click.option(
+    "--poll-interval", type=click.FloatRange(min=0.01), default=2.0, show_default=True, help="Seconds."
+)
+@click.option(
+    "--first-deploy",
+    is_flag=True,
+    help="Accept that the INSERT cannot be validated because its table does not exist yet (the first "
+    "deploy of an environment); its query, traits and plan must still pass.",
+)
+@report_options
+def verify_command(
+    env: str,
+    endpoint: str | None,
+    organization_id: str | None,
+    environment_id: str | None,
+    compute_pool_id: str | None,
+    revision: str | None,
+    timeout: float,
+    poll_interval: float,
+    first_deploy: bool,
+    output_format: str,
+    markdown_path: Path | None,
+) -> None:
+    """Ask Confluent Cloud's planner: dry-run every statement, prove the continuous one append-only.
+
+    Each rendered statement is submitted under a throwaway name (<env>-verify-<revision>-<id>) with
+    sql.dry-run = true, with a random stand-in for the pepper; the continuous statement's query must be
+    append-only with the clean contract's columns, and its EXPLAIN must show `Changelog mode: append` at
+    the sink. Every throwaway statement is deleted, also on failure, timeout and Ctrl-C. Credentials:
+    FLINK_API_KEY / FLINK_API_SECRET. Exit 0 only when everything validated.
+    """
+    from salesflow.cloud.confluent_http import ConfluentApiError
+    from salesflow.cloud.flink_statements import FlinkStatements, flink_endpoint
+    from salesflow.sql.verify import Check, Interrupted, Interrupts, Verifier, render_markdown, render_text
+
+    environment = load_or_fail(env)
+    confluent = environment.confluent
+    environment_id = environment_id or confluent.environment.id
+    if not environment_id:
+        fail(
+            f"--environment-id: environments/{env}.yaml creates its Confluent environment, so its id is not "
+            "known here; pass the Confluent stack's output environment_id"
+        )
+    if not compute_pool_id:
+        fail("--compute-pool-id: pass the Confluent stack's output flink_compute_pool_id (lfcp-...)")
+    cluster = confluent.kafka_cluster
+    try:
+        client = FlinkStatements.connect(
+            endpoint or flink_endpoint(cluster.cloud, cluster.region),
+            organization_id or confluent.organization_id,
+            environment_id,
+        )
+        verifier = Verifier(
+            environment,
+            client,
+            compute_pool_id=compute_pool_id,
+            revision=revision or _revision(),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            first_deploy_allowed=first_deploy,
+        )
+    except (ConfluentApiError, RenderError) as exc:
+        fail(str(exc))
+    with Interrupts() as interrupts:
+        verifier.shield = interrupts.shield
+        try:
+            report = verifier.run()
+        except Interrupted as exc:
+            report = verifier.report
+            report.interrupted = str(exc)
+        except ConfluentApiError as exc:
+            report = verifier.report
+            report.notes.append(f"stopped: {exc}")
+            report.checks.append(Check("(run)", "-", "error", False, detail=str(exc)))
+    if markdown_path is not None:
+        markdown_path.write_text(render_markdown(report), encoding="utf-8")
+    if output_format == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(render_markdown(report) if output_format == "markdown" else render_text(report))
+    if report.interrupted:
+        raise SystemExit(130)
+    if not report.ok:
+        raise SystemExit(1)

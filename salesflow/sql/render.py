@@ -242,6 +242,12 @@ def render_statements(
     return list(rendered.values())
 
 
+def creates_table(statement: RenderedStatement, table: str) -> bool:
+    """Whether ``statement`` is the DDL that creates ``table`` (``CREATE TABLE [IF NOT EXISTS] table``)."""
+    pattern = rf"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?{re.escape(table)}`?[\s(]"
+    return statement.kind == "ddl" and re.search(pattern, statement.text, re.IGNORECASE) is not None
+
+
 def render_every_variant(
     environment: Environment, statements_dir: Path = STATEMENTS_DIR
 ) -> list[RenderedStatement]:

@@ -1,8 +1,10 @@
-"""Who may do what on Confluent: three service accounts and their least-privilege role bindings.
+"""Who may do what on Confluent: four service accounts and their least-privilege role bindings.
 
 ``manager`` is Terraform's data-plane identity (topics, schemas, subject rules, Tableflow), ``flink`` the
-principal the statements run as, ``exporter`` the weekly export's reader of the Tableflow table.
-terraform/README.md lists every binding and why.
+principal the statements run as, ``exporter`` the weekly export's reader of the Tableflow table,
+``verifier`` the pull requests' ``salesflow sql verify`` (dry runs and EXPLAIN of the statements, which
+plan but never run: it reads the pipeline's tables and writes nothing). terraform/README.md lists every
+binding and why.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ class Access(Construct):
             display_name=f"{prefix}-exporter",
             description="salesflow weekly exporter: reads the clean topic's Tableflow table only",
         )
+        self.verifier = ServiceAccount(
+            self,
+            "verifier",
+            display_name=f"{prefix}-verifier",
+            description="salesflow sql verify: dry runs of the statements before merge; reads, never writes",
+        )
         topics = environment.confluent.topics
         self.manager_bindings = self._manager_bindings(environment, platform)
         self.flink_bindings = self._flink_bindings(topics.raw.name, topics.clean.name, platform)
@@ -52,6 +60,8 @@ class Access(Construct):
                 platform.topic_crn(topics.clean.name),
             ),
         ]
+
+        self.verifier_bindings = self._verifier_bindings(topics.raw.name, topics.clean.name, platform)
 
     def _bind(self, id_: str, account: ServiceAccount, role: str, crn: str) -> RoleBinding:
         return RoleBinding(self, id_, principal=account.principal, role_name=role, crn_pattern=crn)
@@ -110,5 +120,25 @@ class Access(Construct):
                 flink,
                 "DeveloperManage",
                 f"{platform.kafka_crn}/group={FLINK_INTERNAL_PREFIX}",
+            ),
+        ]
+
+    def _verifier_bindings(self, raw: str, clean: str, platform: ConfluentPlatform) -> list[RoleBinding]:
+        """Statements need FlinkDeveloper (bound at the environment: the narrowest scope Confluent offers
+        for it); planning reads the tables' topics and value subjects. No Write, no Manage, no consumer
+        group or transactional id: a dry run or EXPLAIN starts no job."""
+        verifier, bind = self.verifier, self._bind
+        return [
+            bind("verifier_flink_developer", verifier, "FlinkDeveloper", platform.environment.resource_name),
+            bind("verifier_read_raw_topic", verifier, "DeveloperRead", platform.topic_crn(raw)),
+            bind(
+                "verifier_read_raw_subject", verifier, "DeveloperRead", platform.subject_crn(f"{raw}-value")
+            ),
+            bind("verifier_read_clean_topic", verifier, "DeveloperRead", platform.topic_crn(clean)),
+            bind(
+                "verifier_read_clean_subject",
+                verifier,
+                "DeveloperRead",
+                platform.subject_crn(f"{clean}-value"),
             ),
         ]

@@ -16,7 +16,8 @@ from terraform.stacks.common import resource_prefix
 
 class ApiKeys(Construct):
     """``manager_kafka_key``, ``manager_schema_registry_key``, ``manager_tableflow_key`` (Terraform),
-    ``flink_api_key`` (the statements), ``exporter_tableflow_key`` (the exporter's catalog credential)."""
+    ``flink_api_key`` (the statements), ``exporter_tableflow_key`` (the exporter's catalog credential),
+    ``flink_verify_api_key`` (the pull requests' dry runs, ``salesflow sql verify``)."""
 
     def __init__(
         self,
@@ -56,6 +57,13 @@ class ApiKeys(Construct):
             platform.flink_region.as_managed_resource(env_ref),
             "Terraform submits the Flink statements with this key (flink_* provider arguments)",
             access.flink_bindings,
+        )
+        self.flink_verify = self._key(
+            "flink_verify_api_key",
+            access.verifier,
+            platform.flink_region.as_managed_resource(env_ref),
+            "salesflow sql verify in pull requests: dry runs and EXPLAIN of the statements",
+            access.verifier_bindings,
         )
         self.exporter_tableflow = self._key(
             "exporter_tableflow_key",

@@ -22,7 +22,9 @@ def secret_name(environment: Environment, purpose: str) -> str:
 
 class KeySecrets(Construct):
     """``flink_api_key_secret`` (the Flink stack's provider credentials), ``tableflow_api_key_secret``
-    (Terraform's Tableflow key) and ``exporter_catalog_secret`` (the exporter's catalog credential)."""
+    (Terraform's Tableflow key), ``exporter_catalog_secret`` (the exporter's catalog credential) and
+    ``flink_verify_api_key_secret`` (the pull requests' dry runs; copied to the GitHub ``<env>-plan``
+    environment)."""
 
     def __init__(
         self, scope: Construct, id_: str, environment: Environment, account_id: str, keys: ApiKeys
@@ -52,6 +54,12 @@ class KeySecrets(Construct):
             "tableflow-api-key",
             keys.manager_tableflow,
             "Tableflow API key of Terraform",
+        )
+        self.flink_verify = self._store(
+            "flink_verify_api_key_secret",
+            "flink-verify-api-key",
+            keys.flink_verify,
+            "Flink API key of the pre-merge dry runs (salesflow sql verify)",
         )
         self.exporter_catalog = self._store(
             "exporter_catalog_secret",

@@ -82,4 +82,10 @@ class ConfluentStack(SalesflowStack):
             secrets.exporter_catalog.arn,
             "Secret holding the exporter's Tableflow key:secret (Iceberg REST catalog credential)",
         )
+        output(
+            self,
+            names.FLINK_VERIFY_API_KEY_SECRET_ARN,
+            secrets.flink_verify.arn,
+            "Secret holding the pull requests' Flink dry-run key:secret (salesflow sql verify)",
+        )
         output(self, names.SECRETS_KMS_KEY_ARN, secrets.kms_key.arn, "KMS key encrypting those secrets")

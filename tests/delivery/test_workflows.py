@@ -608,3 +608,141 @@ def test_zizmor_would_catch_a_broken_workflow(tmp_path: Path) -> None:
     found = {finding["ident"] for finding in json.loads(run.stdout)}
     assert {"unpinned-uses", "artipacked", "template-injection", "dangerous-triggers"} <= found
     assert run.returncode != 0
+
+
+# ---------------------------------------------------------------------------------- cost (issue 13)
+
+
+def _run_step(step: dict[str, Any], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_pr_estimates_the_cost_against_the_base_commit_and_hands_it_to_the_plan_jobs() -> None:
+    checks = WORKFLOWS["pr.yml"]["jobs"]["checks"]
+    assert _step(WORKFLOWS, "pr.yml", "checks", "actions/checkout")["with"]["fetch-depth"] == 0
+    cost = _step(WORKFLOWS, "pr.yml", "checks", "salesflow cost")
+    assert cost["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert '--base-ref "$BASE_SHA" --format markdown' in cost["run"]
+    names = [step.get("name", step.get("uses", "")) for step in checks["steps"]]
+    assert names.index("Synthesize Terraform") < names.index(cost["name"]) < len(names) - 1
+    assert "build/cost/*.md" in checks["steps"][-1]["with"]["path"]
+    plan = WORKFLOWS["pr.yml"]["jobs"]["plan"]["steps"]
+    names = [step.get("name", step.get("uses", "")) for step in plan]
+    add = plan[names.index("Add the cost estimate to the comment")]
+    assert names.index("Plan and guard") < names.index(add["name"]) < names.index("Job summary")
+    assert add["if"] == "${{ !cancelled() }}"
+    assert add["env"]["SALESFLOW_ENV"] == "${{ matrix.environment }}"
+
+
+def test_a_failed_estimate_goes_into_the_comment_instead_of_failing_the_checks(tmp_path: Path) -> None:
+    (tmp_path / "environments").mkdir()
+    for name in ("dev", "prod"):
+        (tmp_path / "environments" / f"{name}.yaml").write_text(f"name: {name}\n")
+    salesflow = tmp_path / ".venv" / "bin" / "salesflow"
+    salesflow.parent.mkdir(parents=True)
+    salesflow.write_text(
+        '#!/usr/bin/env bash\n[ "$3" = prod ] && { echo "Error: no price for dedicated" >&2; exit 1; }\n'
+        'echo "### Cost: $3"; echo "args: $*"\n'
+    )
+    salesflow.chmod(0o755)
+    run = _run_step(_step(WORKFLOWS, "pr.yml", "checks", "salesflow cost"), tmp_path, BASE_SHA="abc123")
+    assert run.returncode == 0, run.stderr
+    dev = (tmp_path / "build" / "cost" / "dev.md").read_text()
+    assert dev == "### Cost: dev\nargs: cost --env dev --base-ref abc123 --format markdown\n"
+    prod = (tmp_path / "build" / "cost" / "prod.md").read_text()
+    assert prod.startswith("### Cost: prod\n\nThe estimate failed")
+    assert "Error: no price for dedicated" in prod
+
+
+@pytest.mark.parametrize(
+    ("comment_chars", "has_estimate", "expected_tail"),
+    [
+        (100, True, "| Component | Resource |\n"),
+        (63_950, True, "**+$153.30 a month**\n\nThe full estimate is in the job summary.\n"),
+        (100, False, "No estimate: the checks job did not produce one.\n"),
+    ],
+    ids=["appended", "headline-only-near-the-limit", "missing"],
+)
+def test_the_plan_job_adds_the_estimate_to_the_sticky_comment(
+    tmp_path: Path, comment_chars: int, has_estimate: bool, expected_tail: str
+) -> None:
+    runner_temp = tmp_path / "runner"
+    (runner_temp / "plan").mkdir(parents=True)
+    (runner_temp / "plan" / "comment.md").write_text("x" * comment_chars + "\n")
+    if has_estimate:
+        (tmp_path / "build" / "cost").mkdir(parents=True)
+        (tmp_path / "build" / "cost" / "dev.md").write_text(
+            "### Cost: dev\n\nEstimated **$931.27 a month**.\n**+$153.30 a month**\n\n"
+            "| Component | Resource |\n"
+        )
+    step = _step(WORKFLOWS, "pr.yml", "plan", "Add the cost estimate")
+    run = _run_step(step, tmp_path, RUNNER_TEMP=str(runner_temp), SALESFLOW_ENV="dev")
+    assert run.returncode == 0, run.stderr
+    comment = (runner_temp / "plan" / "comment.md").read_text()
+    assert comment.startswith("x" * comment_chars + "\n\n### Cost: dev\n")
+    assert comment.endswith(expected_tail)
+    assert len(comment) < 65_536 - 200  # room for the marker and the run link
+    assert "### Cost: dev" in (runner_temp / "plan" / "report.md").read_text()
+
+
+def test_pr_asks_confluent_in_each_plan_job_when_what_it_plans_changes() -> None:
+    steps = WORKFLOWS["pr.yml"]["jobs"]["plan"]["steps"]
+    names = [step.get("name", step.get("uses", "")) for step in steps]
+    paths = next(step for step in steps if step.get("id") == "paths")
+    assert "flink_statements schemas environments" in paths["run"]
+    verify = steps[names.index("Ask Confluent (sql verify, schema verify)")]
+    assert verify["if"] == "${{ !cancelled() && steps.paths.outputs.verify == 'true' }}"
+    assert "confluent-verify.sh" in verify["run"]
+    # The verifier's own narrow key, not the plan's Flink key.
+    assert verify["env"]["FLINK_API_KEY"] == "${{ secrets.FLINK_VERIFY_API_KEY }}"
+    assert verify["env"]["FLINK_API_SECRET"] == "${{ secrets.FLINK_VERIFY_API_SECRET }}"
+    # After the plan (it initialises the stacks), before the report leaves the job for the sticky comment.
+    plan = next(i for i, step in enumerate(steps) if "terraform-stacks.sh plan" in step.get("run", ""))
+    upload = next(i for i, step in enumerate(steps) if "upload-artifact" in step.get("uses", ""))
+    assert plan < names.index("Ask Confluent (sql verify, schema verify)") < upload
+    checkout = next(step for step in steps if "actions/checkout" in step.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 2
+    script = (REPO / ".github" / "scripts" / "confluent-verify.sh").read_text()
+    assert '"$SALESFLOW" sql verify' in script and '"$SALESFLOW" schema verify' in script
+    assert "verify-first-deploy" in script
+
+
+@pytest.mark.parametrize(
+    ("changed", "verify"),
+    [("flink_statements/x.sql.j2", "true"), ("schemas/a.avsc", "true"), ("environments/dev.yaml", "true"),
+     ("README.md", "false"), ("exporter/handler.py", "false")],
+)  # fmt: skip
+def test_the_paths_step_sees_what_the_pull_request_changes(tmp_path: Path, changed: str, verify: str) -> None:
+    """Runs the step's own script on a PR-shaped merge commit (parent 1 = the base branch)."""
+    step = next(s for s in WORKFLOWS["pr.yml"]["jobs"]["plan"]["steps"] if s.get("id") == "paths")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    run = lambda *args: subprocess.run([*git, *args], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (tmp_path / "README.md").write_text("base\n")
+    run("add", "-A")
+    run("commit", "-qm", "base")
+    run("checkout", "-qb", "feature")
+    (tmp_path / changed).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / changed).write_text("changed\n")
+    run("add", "-A")
+    run("commit", "-qm", "change")
+    run("checkout", "-q", "main")
+    (tmp_path / "other.txt").write_text("main moved on\n")
+    run("add", "-A")
+    run("commit", "-qm", "main")
+    run("merge", "-q", "--no-ff", "-m", "merge", "feature")
+    output = tmp_path / "github_output"
+    subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    assert output.read_text() == f"verify={verify}\n"

@@ -148,6 +148,12 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         ("flink", "DeveloperManage", f"{kafka}/group=_confluent-flink_*"),
         # The exporter: Tableflow's data-plane read of the clean topic, nothing else.
         ("exporter", "DeveloperRead", f"{kafka}/topic={clean}"),
+        # The pull requests' dry runs: statements in the environment, read access to what they plan.
+        ("verifier", "FlinkDeveloper", "${confluent_environment.environment.resource_name}"),
+        ("verifier", "DeveloperRead", f"{kafka}/topic={raw}"),
+        ("verifier", "DeveloperRead", f"{registry}/subject={raw}-value"),
+        ("verifier", "DeveloperRead", f"{kafka}/topic={clean}"),
+        ("verifier", "DeveloperRead", f"{registry}/subject={clean}-value"),
     }
     if settings.tableflow.byob is not None:
         expected.add(
@@ -164,6 +170,8 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         who == "flink" and crn == f"{kafka}/topic={raw}" and role == "DeveloperWrite"
         for who, role, crn in bindings
     )
+    # The verifier only reads: its PR-side key can change no data, topic or schema.
+    assert {role for who, role, _ in bindings if who == "verifier"} == {"FlinkDeveloper", "DeveloperRead"}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -177,9 +185,14 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         "manager_schema_registry_key",
         "manager_tableflow_key",
         "flink_api_key",
+        "flink_verify_api_key",
         "exporter_tableflow_key",
     }
     assert keys["flink_api_key"]["owner"][0]["id"] == "${confluent_service_account.flink.id}"
+    assert keys["flink_verify_api_key"]["owner"][0]["id"] == "${confluent_service_account.verifier.id}"
+    assert keys["flink_verify_api_key"]["managed_resource"][0]["id"] == (
+        "${data.confluent_flink_region.flink_region.id}"
+    )
     assert (
         keys["flink_api_key"]["managed_resource"][0]["id"] == "${data.confluent_flink_region.flink_region.id}"
     )
@@ -194,6 +207,7 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         ("flink_api_key_secret", "flink_api_key", "flink-api-key"),
         ("tableflow_api_key_secret", "manager_tableflow_key", "tableflow-api-key"),
         ("exporter_catalog_secret", "exporter_tableflow_key", "exporter-tableflow-api-key"),
+        ("flink_verify_api_key_secret", "flink_verify_api_key", "flink-verify-api-key"),
     ):
         assert has_resource(
             text,

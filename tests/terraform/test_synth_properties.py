@@ -159,9 +159,10 @@ def test_prevent_destroy_follows_the_environment_file(synthesis: Synthesis, env:
 
 
 def _config_differences() -> tuple[list[tuple[str, str]], set[tuple[Any, Any]]]:
-    """(dev, prod) pairs of every differing scalar config value: as text and as exact values."""
-    dev = dict(_walk(load_environment("dev").model_dump(by_alias=True)))
-    prod = dict(_walk(load_environment("prod").model_dump(by_alias=True)))
+    """(dev, prod) pairs of every differing scalar config value: as text and as exact values. ``usage``
+    feeds the cost estimate only, never the synth, so its values explain nothing here."""
+    dev = dict(_walk(load_environment("dev").model_dump(by_alias=True, exclude={"usage"})))
+    prod = dict(_walk(load_environment("prod").model_dump(by_alias=True, exclude={"usage"})))
     texts: set[tuple[str, str]] = set()
     exact: set[tuple[Any, Any]] = set()
     for path in dev.keys() & prod.keys():
