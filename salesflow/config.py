@@ -89,11 +89,21 @@ class ComputePool(Strict):
     max_cfu: Literal[5, 10, 20, 30, 40, 50]
 
 
+DedupVariant = Literal["first_row", "window"]
+DEDUP_VARIANTS: tuple[DedupVariant, ...] = ("first_row", "window")
+# The weekly export runs hours after its week ends; the statement's output latency must stay well below.
+MAX_OUTPUT_LATENCY_SECONDS = 6 * 3600
+
+
 class Flink(Strict):
     compute_pool: ComputePool
     state_ttl: DurationText
     watermark_delay: DurationText
     time_zone: str
+    # first_row: keep-first per order_id; window: keep-first per order_id within tumbling windows of
+    # dedup_window on $rowtime (flink_statements/README.md compares them).
+    dedup: DedupVariant = "first_row"
+    dedup_window: DurationText = "10 min"
 
     @field_validator("time_zone")
     @classmethod
@@ -108,11 +118,36 @@ class Flink(Strict):
     def state_ttl_seconds(self) -> int:
         return duration_seconds(self.state_ttl)
 
+    @property
+    def dedup_window_seconds(self) -> int:
+        return duration_seconds(self.dedup_window)
+
+    @property
+    def output_latency_seconds(self) -> int:
+        """How long after its record time an order's lines reach the clean topic, at most: the watermark
+        delay, plus the window for window dedup (a window's lines leave when the watermark passes its end)."""
+        window = self.dedup_window_seconds if self.dedup == "window" else 0
+        return self.watermark_delay_seconds + window
+
     @model_validator(mode="after")
     def _ttl_outlives_watermark(self) -> Flink:
         if self.state_ttl_seconds <= self.watermark_delay_seconds:
             raise ValueError(
                 "state_ttl must be longer than watermark_delay, or dedup state expires too early"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _dedup_window_fits(self) -> Flink:
+        if self.dedup_window_seconds < 60:
+            raise ValueError(
+                "dedup_window must be at least 1 min: producer retries that straddle a shorter window's "
+                "end pass as duplicates"
+            )
+        if self.watermark_delay_seconds + self.dedup_window_seconds > MAX_OUTPUT_LATENCY_SECONDS:
+            raise ValueError(
+                "dedup_window + watermark_delay must stay within 6 h (the window variant's output "
+                "latency): the weekly export must find the last orders of its week"
             )
         return self
 
@@ -260,6 +295,13 @@ class Environment(Strict):
     def flink_catalog(self) -> str:
         """Flink catalog = Confluent environment."""
         return self.confluent.environment.display_name
+
+    def with_dedup(self, variant: DedupVariant) -> Environment:
+        """This environment with ``confluent.flink.dedup`` set to ``variant`` (to render, lint, lock and
+        run both variants whatever the environment selects)."""
+        flink = self.confluent.flink.model_copy(update={"dedup": variant})
+        confluent = self.confluent.model_copy(update={"flink": flink})
+        return self.model_copy(update={"confluent": confluent})
 
     @property
     def flink_database(self) -> str:

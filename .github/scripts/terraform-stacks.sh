@@ -4,7 +4,9 @@
 # environment's AWS and Confluent credentials in the environment.
 #
 #   terraform-stacks.sh plan  ENV OUT [--drift]  plan every stack (read-only, no lock), guard the plans;
-#                                                --drift: -detailed-exitcode, report only, OUT/status
+#                                                --drift: -detailed-exitcode, report only, OUT/status =
+#                                                clean | notice (changes the guard calls harmless
+#                                                notices only) | drift | error
 #   terraform-stacks.sh apply ENV OUT            per stack: plan, guard, apply that saved plan
 #   terraform-stacks.sh save  ENV OUT            plan every stack, guard, store each saved plan (and
 #                                                its provider lock file) in the state bucket; write
@@ -83,7 +85,7 @@ cmd_plan() {
   local detailed=()
   if [ "$mode" = "--drift" ]; then
     detailed=(-detailed-exitcode)
-    guard_flags=(--report-only)
+    guard_flags=(--report-only --json "$out/guard.json")
   fi
   while IFS=$'\t' read -r stack dir; do
     init "$stack" "$dir"
@@ -122,7 +124,13 @@ cmd_plan() {
     exit 1
   fi
   if [ "$mode" = "--drift" ]; then
-    if [ "$changed" = 1 ]; then echo drift >"$out/status"; else echo clean >"$out/status"; fi
+    if [ "$changed" = 0 ]; then
+      echo clean >"$out/status"
+    elif jq -e '.only_notices' "$out/guard.json" >/dev/null; then
+      echo notice >"$out/status" # e.g. DDL statements Confluent cleaned up, re-created harmlessly
+    else
+      echo drift >"$out/status"
+    fi
   fi
   exit "$guard_rc"
 }

@@ -38,7 +38,7 @@ def _plan_label(path: Path) -> str:
     metavar="CLASS",
     help="Let findings of this class pass (repeatable). Classes: flink-statement-replace, "
     "flink-statement-in-place, topic-recreate, schema-subject-change, tableflow-disable, bucket-replace, "
-    "lambda-artifact-missing.",
+    "lambda-artifact-missing, flink-ddl-recreate-fails (flink-ddl-recreate is a notice).",
 )
 @click.option(
     "--allow-label",
@@ -79,7 +79,10 @@ def _plan_label(path: Path) -> str:
     help="Longest --comment report, in characters (a GitHub comment holds 65,536).",
 )
 @click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report."
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON report (blocking, only_notices, plans, findings).",
 )
 @click.option("--title", default="Terraform plan", show_default=True, help="Heading of the Markdown report.")
 @click.option(
@@ -268,8 +271,8 @@ def publish_artifact_command(env: str, build_dir: Path | None) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    help="Give up after this many seconds. Default: the environment's watermark delay + 600 s (keep-first "
-    "dedup releases a row once the watermark passes it).",
+    help="Give up after this many seconds. Default: the environment's output latency + 600 s (keep-first "
+    "dedup releases a row once the watermark passes it, window dedup once it passes the window's end).",
 )
 @click.option(
     "--settle",
@@ -322,7 +325,7 @@ def smoke_command(
     )
     settings = SmokeSettings(
         events=events,
-        timeout=timeout if timeout is not None else environment.confluent.flink.watermark_delay_seconds + 600,
+        timeout=timeout if timeout is not None else environment.confluent.flink.output_latency_seconds + 600,
         settle=settle,
         tick_interval=tick_interval,
     )

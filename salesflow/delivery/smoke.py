@@ -13,8 +13,10 @@ is up, and checks what the Flink statement wrote:
 Smoke orders carry the order id ``SMOKE-<run>-<n>`` so they are unique per run (the statement keeps dedup
 state for a day) and easy to recognise downstream. The statement's keep-first dedup holds a row until
 the watermark passes it, so while waiting the smoke test keeps producing one small order every
-``tick_interval`` seconds to move the watermark; the bound defaults to the environment's watermark delay
-plus ten minutes. Credentials come only from the environment (see ``salesflow.events.kafka``).
+``tick_interval`` seconds to move the watermark (window dedup holds it until the watermark passes its
+window's end); the bound defaults to the environment's output latency (watermark delay, plus the dedup
+window for window dedup) plus ten minutes. Credentials come only from the environment (see
+``salesflow.events.kafka``).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from salesflow.cli import main
+from salesflow.config import load_environment
 from salesflow.contracts import SALES_ORDER, SALES_ORDER_LINE, load_schema_json
 from salesflow.delivery.smoke import SmokeSettings, SmokeTarget, run_smoke
 
@@ -210,6 +211,12 @@ def test_smoke_command_bounds_itself_by_the_watermark_delay(mock_cluster: str) -
     assert result.exit_code == 1
     assert "up to 1200 s" in result.stderr
     assert f"clean topic {CLEAN!r} not found" in result.output
+
+
+def test_window_dedup_adds_its_window_to_the_smoke_bound() -> None:
+    dev = load_environment("dev")
+    assert dev.confluent.flink.output_latency_seconds == 600  # first_row: the watermark delay
+    assert dev.with_dedup("window").confluent.flink.output_latency_seconds == 600 + 600
 
 
 def test_run_id_is_unique_and_dated() -> None:

@@ -397,6 +397,61 @@ def test_drift_plans_with_detailed_exitcode_and_only_its_report_job_writes_issue
     assert "gh issue create" in _runs(jobs["report"]) and "gh issue close" in _runs(jobs["report"])
 
 
+_FAKE_GH = """#!/usr/bin/env bash
+# Records each call; `issue list` answers with $FAKE_ISSUE (the open drift issue's number, or nothing).
+echo "$*" >>"$GH_CALLS"
+if [ "$1 $2" = "issue list" ]; then
+  [ -z "${FAKE_ISSUE:-}" ] || echo "$FAKE_ISSUE"
+fi
+"""
+
+
+@pytest.mark.parametrize(
+    ("status", "existing", "expected"),
+    [
+        ("drift", "", "issue create"),
+        ("drift", "7", "issue comment 7"),
+        ("error", "", "issue create"),
+        ("notice", "", None),  # only DDL re-created after Confluent's cleanup: nobody needs to act
+        ("notice", "7", "issue close 7"),
+        ("clean", "7", "issue close 7"),
+        ("clean", "", None),
+    ],
+)
+def test_drift_report_opens_an_issue_only_for_drift_that_needs_someone(
+    tmp_path: Path, status: str, existing: str, expected: str | None
+) -> None:
+    """Runs the report job's own script (from the YAML) against a recording stand-in for `gh`."""
+    step = next(s for s in WORKFLOWS["drift.yml"]["jobs"]["report"]["steps"] if "run" in s)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "gh").write_text(_FAKE_GH)
+    (tmp_path / "bin" / "gh").chmod(0o755)
+    (tmp_path / "result").mkdir()
+    (tmp_path / "result" / "status").write_text(f"{status}\n")
+    (tmp_path / "result" / "report.md").write_text("### Plan: dev\n")
+    calls = tmp_path / "calls"
+    run = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", step["run"]],
+        env={
+            "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+            "GH_CALLS": str(calls),
+            "FAKE_ISSUE": existing,
+            "TITLE": "Drift: dev differs from main",
+            "RUN_URL": "https://example.invalid/run/1",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    writes = [line for line in calls.read_text().splitlines() if not line.startswith("issue list")]
+    if expected is None:
+        assert writes == []
+    else:
+        assert len(writes) == 1 and writes[0].startswith(expected), writes
+
+
 def test_backfill_validates_its_inputs_before_invoking_the_exporter() -> None:
     workflow = WORKFLOWS["backfill.yml"]
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]

@@ -306,7 +306,7 @@ def test_tableflow_on_the_clean_topic_after_create_table(synthesized: dict, env:
     assert body["display_name"] == environment.confluent.topics.clean.name
     assert body["table_formats"] == ["ICEBERG"]
     assert body["retention_ms"] == str(tableflow.retention_ms)
-    assert body["depends_on"] == ["confluent_flink_statement.statement_sales_order_lines_clean_table_v1"]
+    assert body["depends_on"] == ["confluent_flink_statement.statement_sales_order_lines_clean_table_v2"]
     if tableflow.storage == "managed":
         assert body["managed_storage"] == [{}] and "byob_aws" not in body
     else:
