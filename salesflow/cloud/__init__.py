@@ -1,5 +1,6 @@
-"""Clients for the cloud APIs the repository talks to: AWS (boto3) and, as they are added, Confluent
-Cloud's REST APIs (Flink statements, Schema Registry, Tableflow, Metrics).
+"""Clients for the cloud APIs the repository talks to: AWS (boto3), read-only GitHub and Confluent Cloud
+control-plane readers (``github.py``, ``confluent.py`` over ``rest.py``) and, as they are added, Confluent
+Cloud's data-plane REST APIs (Flink statements, Schema Registry, Tableflow, Metrics).
 
 Each client takes its endpoint from the environment file or an override and its credentials only from
 environment variables; it retries what is safe to retry and never logs a credential. Nothing here

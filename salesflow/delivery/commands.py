@@ -1,5 +1,6 @@
 """Commands the delivery pipelines run (.github/workflows/): guard, plan-compare, stacks,
-publish-artifact and smoke. Each works the same on a laptop, given the same inputs."""
+publish-artifact and smoke; and what an administrator runs before the first deploy: bootstrap and
+doctor. Each works the same on a laptop, given the same inputs."""
 
 from __future__ import annotations
 
@@ -338,4 +339,84 @@ def smoke_command(
         sys.exit(1)
 
 
-COMMANDS = (guard_command, plan_compare_command, stacks_command, publish_artifact_command, smoke_command)
+@click.command("bootstrap")
+@environment_option("Environment to bootstrap (its <env>-bootstrap stack).")
+@click.option(
+    "--synth-dir",
+    envvar="SALESFLOW_SYNTH_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="cdktf output holding <env>-bootstrap [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
+)
+@click.option(
+    "--local-state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the first run keeps its state until it moves into the bucket (default: .bootstrap/).",
+)
+@click.option(
+    "--yes",
+    "approve",
+    is_flag=True,
+    envvar="SALESFLOW_BOOTSTRAP_APPROVE",
+    help="Apply the plan without asking [env: SALESFLOW_BOOTSTRAP_APPROVE=yes].",
+)
+def bootstrap_command(env: str, synth_dir: Path | None, local_state_dir: Path | None, approve: bool) -> None:
+    """Apply the <env>-bootstrap stack as an administrator: plan, confirm, apply, and on the first run move
+    its state into the state bucket it created. Safe to re-run (docs/runbook.md, "From zero").
+
+    Credentials: AWS administrator (usual chain), CONFLUENT_CLOUD_API_KEY/SECRET of an OrganizationAdmin,
+    GITHUB_TOKEN (unless bootstrap.manage_github is false)."""
+    from salesflow.delivery.bootstrap import DEFAULT_LOCAL_DIR, Bootstrap, BootstrapError
+    from salesflow.delivery.stacks import SYNTH_DIR, StackError
+
+    environment = load_or_fail(env)
+    try:
+        result = Bootstrap(
+            environment,
+            aws_client("s3", environment.aws.state_backend.region),
+            synth_dir=synth_dir or SYNTH_DIR,
+            local_dir=local_state_dir or DEFAULT_LOCAL_DIR,
+            approve=approve,
+            interactive=sys.stdin.isatty(),
+            log=lambda message: click.echo(message, err=True),
+        ).run()
+    except (BootstrapError, StackError) as exc:
+        raise click.ClickException(str(exc)) from None
+    what = "applied" if result.applied else "unchanged"
+    moved = ", state moved into the bucket" if result.migrated else ""
+    click.echo(f"{env}-bootstrap {what}{moved}; state: {result.state}")
+    click.echo(f"Next: `salesflow doctor --env {env}`, then the first pull request (docs/runbook.md).")
+
+
+@click.command("doctor")
+@environment_option("Environment whose first-deploy prerequisites to check.")
+def doctor_command(env: str) -> None:
+    """Check that everything the first deploy of an environment needs exists: buckets, OIDC provider,
+    roles and their trust, boundary, pepper (never its value), GitHub environments (with GITHUB_TOKEN),
+    Confluent environment and service accounts (with CONFLUENT_CLOUD_API_KEY/SECRET). Each item is OK,
+    MISSING (with the fix) or CANNOT CHECK. Exit 1 when something is missing."""
+    from salesflow.cloud.confluent import ConfluentReader
+    from salesflow.cloud.github import GitHubReader
+    from salesflow.delivery.doctor import Doctor, Status, render
+
+    environment = load_or_fail(env)
+    region = environment.aws.region
+    checks = Doctor(
+        environment,
+        aws=lambda service: aws_client(service, region),
+        github=GitHubReader.from_environment(),
+        confluent=ConfluentReader.from_environment(),
+    ).run()
+    click.echo(render(checks))
+    if any(check.status is Status.MISSING for check in checks):
+        sys.exit(1)
+
+
+COMMANDS = (
+    guard_command,
+    plan_compare_command,
+    stacks_command,
+    publish_artifact_command,
+    smoke_command,
+    bootstrap_command,
+    doctor_command,
+)

@@ -107,7 +107,7 @@ class ConfluentAccess(Construct):
             self,
             f"confluent_{purpose}_key_secret",
             name=self.environment.names.confluent_key_secret(purpose),
-            description=f"Confluent Cloud API key (key:secret) of the {purpose} pipeline; administrators read it",
+            description=f"Confluent Cloud API key (key:secret) of the {purpose} pipeline (administrators)",
             kms_key_id=self._key_arn,
         )
         skip_checks(

@@ -73,7 +73,7 @@ class PipelineRoles(Construct):
                 self,
                 f"{purpose}_role",
                 name=names.role(purpose),
-                description=f"salesflow {where.environment.name}: GitHub Actions {purpose} (OIDC, this repository)",
+                description=f"salesflow {where.environment.name}: GitHub Actions {purpose} (OIDC)",
                 max_session_duration=MAX_SESSION_SECONDS,
                 assume_role_policy=self._document(
                     f"{purpose}_trust", policies.trust(where, purpose, provider_arn)
