@@ -23,6 +23,95 @@ GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 # Services the pipeline passes its workload roles to.
 WORKLOAD_SERVICES = ("lambda.amazonaws.com", "scheduler.amazonaws.com")
+# Bucket settings the AWS provider reads when it refreshes a bucket and its satellites.
+BUCKET_READS = (
+    "s3:GetBucket*",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+)
+# What the AWS provider calls to create, change and delete the AWS stack's objects (besides the reads).
+BUCKET_WRITES = (
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",  # also what DeleteBucketOwnershipControls needs
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketLogging",
+)
+FUNCTION_WRITES = (
+    "lambda:CreateFunction",
+    "lambda:DeleteFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PutFunctionConcurrency",
+    "lambda:DeleteFunctionConcurrency",
+    "lambda:PutFunctionEventInvokeConfig",
+    "lambda:UpdateFunctionEventInvokeConfig",
+    "lambda:DeleteFunctionEventInvokeConfig",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+)
+TOPIC_WRITES = (
+    "sns:CreateTopic",
+    "sns:DeleteTopic",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+    "sns:TagResource",
+    "sns:UntagResource",
+)
+QUEUE_WRITES = (
+    "sqs:CreateQueue",
+    "sqs:DeleteQueue",
+    "sqs:SetQueueAttributes",
+    "sqs:TagQueue",
+    "sqs:UntagQueue",
+)
+LOG_GROUP_WRITES = (
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:DeleteRetentionPolicy",
+    "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey",
+    "logs:TagResource",
+    "logs:UntagResource",
+    "logs:TagLogGroup",
+    "logs:UntagLogGroup",
+)
+ALARM_WRITES = (
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+)
+KEY_WRITES = (
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:EnableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:UpdateKeyDescription",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+)
+SECRET_WRITES = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+)
 # IAM writes that AWS lets a policy bind to the role's permissions boundary (iam:PermissionsBoundary).
 BOUNDED_ROLE_WRITES = (
     "iam:CreateRole",
@@ -72,12 +161,11 @@ def read(scope: Scope) -> list[Statement]:
     buckets = [*scope.managed_buckets, scope.artifact_bucket, scope.state_bucket]
     byob = scope.environment.confluent.tableflow.byob
     via_secrets = condition("StringEquals", "kms:ViaService", f"secretsmanager.{scope.region}.amazonaws.com")
+    env_tag = condition("StringEquals", "aws:ResourceTag/environment", scope.environment.name)
     return [
-        statement("ListStateAndArtifacts", ["s3:ListBucket"], [scope.state_bucket, scope.artifact_bucket]),
         statement("ReadStackState", ["s3:GetObject"], [f"{scope.state_prefix}/*.tfstate"]),
         statement("ReadArtifacts", ["s3:GetObject"], [f"{scope.artifact_bucket}/exporter/*"]),
-        # On a bucket ARN, s3:Get* grants bucket settings only (object reads need object ARNs).
-        statement("ReadBucketSettings", ["s3:Get*", "s3:ListBucket"], buckets),
+        statement("ReadBucketSettings", list(BUCKET_READS), buckets),
         statement(
             "ReadFunctions",
             ["lambda:GetFunction*", "lambda:GetPolicy", "lambda:ListVersionsByFunction", "lambda:ListTags"],
@@ -89,21 +177,16 @@ def read(scope: Scope) -> list[Statement]:
             [scope.workload_roles],
         ),
         statement("ReadBoundary", ["iam:GetPolicy", "iam:GetPolicyVersion"], [scope.boundary]),
-        statement(
-            "ReadTopics",
-            ["sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource"],
-            [scope.named("sns")],
-        ),
+        statement("ReadTopics", ["sns:GetTopicAttributes", "sns:ListTagsForResource"], [scope.named("sns")]),
         statement(
             "ReadQueues",
             ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"],
             [scope.named("sqs")],
         ),
-        statement("FindLogGroups", ["logs:DescribeLogGroups"], [scope.arn("logs", "log-group:*")]),
-        statement("ReadLogGroupTags", ["logs:ListTagsForResource"], [scope.log_groups]),
         statement(
-            "ReadSchedules", ["scheduler:GetSchedule", "scheduler:ListTagsForResource"], [scope.schedules]
+            "ReadLogGroupTags", ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], [scope.log_groups]
         ),
+        statement("ReadSchedules", ["scheduler:GetSchedule"], [scope.schedules]),
         statement(
             "ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], [scope.alarms]
         ),
@@ -111,10 +194,15 @@ def read(scope: Scope) -> list[Statement]:
             "ReadKeys",
             ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
             [scope.keys],
-            conditions=[condition("StringEquals", "aws:ResourceTag/environment", scope.environment.name)],
+            conditions=[env_tag],
         ),
-        # ListAliases has no resource-level permissions (the AWS provider finds an alias by listing).
-        statement("FindAliases", ["kms:ListAliases"], ["*"]),
+        # No resource-level permissions exist for these reads: the AWS provider finds a subscription, a
+        # log group and an alias by describing or listing them.
+        statement(
+            "ReadUnscopedListings",
+            ["sns:GetSubscriptionAttributes", "logs:DescribeLogGroups", "kms:ListAliases"],
+            ["*"],
+        ),
         # Plans read the Confluent keys and the pepper: the Flink stack's provider and SQL need them.
         statement(
             "ReadPipelineSecrets",
@@ -125,21 +213,9 @@ def read(scope: Scope) -> list[Statement]:
             ],
             [scope.confluent_secrets, scope.pepper_secret],
         ),
-        statement(
-            "DecryptPipelineSecrets",
-            ["kms:Decrypt"],
-            [scope.keys],
-            conditions=[
-                via_secrets,
-                condition("StringEquals", "aws:ResourceTag/environment", scope.environment.name),
-            ],
-        ),
+        statement("DecryptPipelineSecrets", ["kms:Decrypt"], [scope.keys], conditions=[via_secrets, env_tag]),
         *(
-            [
-                statement(
-                    "ReadTableflowBucketSettings", ["s3:Get*", "s3:ListBucket"], [scope.bucket(byob.bucket)]
-                )
-            ]
+            [statement("ReadTableflowBucketSettings", list(BUCKET_READS), [scope.bucket(byob.bucket)])]
             if byob is not None
             else []
         ),
@@ -171,6 +247,7 @@ def _bootstrap_secrets_stay_closed(scope: Scope) -> list[Statement]:
 def deploy(scope: Scope) -> list[Statement]:
     """Manage what the stacks declare; IAM only under the prefix and with the workload boundary."""
     state = scope.state_prefix
+    environment = scope.environment.name
     return [
         *read(scope),
         statement(
@@ -179,38 +256,45 @@ def deploy(scope: Scope) -> list[Statement]:
             [f"{state}/*.tfstate", f"{state}/*.tflock"],
         ),
         statement("ReadSavedPlans", ["s3:GetObject"], [f"{state}/plans/*"]),
-        # Content-addressed zips: written once (make package), never overwritten or deleted.
+        # Content-addressed zips: written once per content (make package), never deleted.
         statement("PublishArtifacts", ["s3:PutObject"], [f"{scope.artifact_bucket}/exporter/*"]),
+        statement("ManageExportBuckets", list(BUCKET_WRITES), scope.managed_buckets),
+        statement("ManageFunctions", list(FUNCTION_WRITES), [scope.functions]),
+        statement("ManageTopics", list(TOPIC_WRITES), [scope.named("sns")]),
+        # Subscriptions have no resource-level permissions for these two calls.
+        statement("ManageSubscriptions", ["sns:Unsubscribe", "sns:SetSubscriptionAttributes"], ["*"]),
+        statement("ManageQueues", list(QUEUE_WRITES), [scope.named("sqs")]),
+        statement("ManageLogGroups", list(LOG_GROUP_WRITES), [scope.log_groups, f"{scope.log_groups}:*"]),
         statement(
-            "ManageExportBuckets",
-            ["s3:*"],
-            [*scope.managed_buckets, *(f"{b}/*" for b in scope.managed_buckets)],
+            "ManageSchedules",
+            ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
+            [scope.schedules],
         ),
-        statement("ManageFunctions", ["lambda:*"], [scope.functions]),
-        statement("ManageTopics", ["sns:*"], [scope.named("sns")]),
-        statement("ManageQueues", ["sqs:*"], [scope.named("sqs")]),
-        statement("ManageLogGroups", ["logs:*"], [scope.log_groups, f"{scope.log_groups}:*"]),
-        statement("ManageSchedules", ["scheduler:*"], [scope.schedules]),
-        statement("ManageAlarms", ["cloudwatch:*"], [scope.alarms]),
+        statement("ManageAlarms", list(ALARM_WRITES), [scope.alarms]),
+        # CreateKey has no resource: it is bound to the tags the AWS provider's default_tags send.
         statement(
             "CreateEnvironmentKeys",
-            ["kms:CreateKey", "kms:TagResource"],
+            ["kms:CreateKey"],
             ["*"],
             conditions=[
-                condition("StringEquals", "aws:RequestTag/environment", scope.environment.name),
-                condition("StringNotEquals", "aws:RequestTag/stack", f"{scope.environment.name}-bootstrap"),
+                condition("StringEquals", "aws:RequestTag/environment", environment),
+                condition("StringNotEquals", "aws:RequestTag/stack", f"{environment}-bootstrap"),
             ],
         ),
-        statement("ManageEnvironmentKeys", ["kms:*"], [scope.keys], conditions=_env_tag(scope)),
+        statement("ManageEnvironmentKeys", list(KEY_WRITES), [scope.keys], conditions=_env_tag(scope)),
+        # An alias action is authorized on the alias and on its key: both resources, in one statement.
+        # Naming a key grants no use of it; the bootstrap's alias is denied below.
         statement(
-            "ManageKeyAliases", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], [scope.aliases]
+            "ManageKeyAliases",
+            ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+            [scope.aliases, scope.keys],
         ),
-        statement("ManageConfluentSecrets", ["secretsmanager:*"], [scope.confluent_secrets]),
+        statement("ManageConfluentSecrets", list(SECRET_WRITES), [scope.confluent_secrets]),
         statement(
             "CreateRolesWithTheBoundary",
             list(BOUNDED_ROLE_WRITES),
             [scope.workload_roles],
-            conditions=[condition("StringEquals", "iam:PermissionsBoundary", scope.boundary)],
+            conditions=[condition("ArnEquals", "iam:PermissionsBoundary", scope.boundary)],
         ),
         statement("ManageWorkloadRoles", list(PREFIXED_ROLE_WRITES), [scope.workload_roles]),
         statement(
