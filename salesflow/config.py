@@ -301,6 +301,7 @@ class BootstrapNames:
         self._environment = environment
         self.prefix = f"salesflow-{environment.name}"
         self.boundary_policy = f"{self.prefix}-workload-boundary"
+        self.read_policy = f"{self.prefix}-pipeline-read"
         self.key_alias = f"alias/{self.prefix}-bootstrap"
         self.access_log_bucket = f"{environment.aws.state_backend.bucket}-access-logs"
         self.confluent_terraform_account = f"{self.prefix}-terraform"

@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 from terraform.aws.exporter_function import function_name
@@ -48,17 +49,23 @@ class GitHubOidcProvider(Construct):
 
 
 class PipelineRoles(Construct):
-    """``salesflow-<env>-github-{plan,deploy,backfill,smoke}`` and the boundary of what deploy creates."""
+    """``salesflow-<env>-github-{plan,deploy,backfill,smoke}``, the managed ``pipeline-read`` policy the
+    plan and deploy roles share (what refreshing the stacks reads), and the workload boundary."""
 
     def __init__(self, scope: Construct, id_: str, where: Scope, provider_arn: str) -> None:
         super().__init__(scope, id_)
         names = where.names
-        self.boundary = IamPolicy(
-            self,
+        self.boundary = self._managed(
             "workload_boundary",
-            name=names.boundary_policy,
-            description="salesflow: the most any role the deploy pipeline creates may ever do",
-            policy=self._document("workload_boundary_document", policies.boundary(where)),
+            names.boundary_policy,
+            "salesflow: the most any role the deploy pipeline creates may ever do",
+            policies.boundary(where),
+        )
+        read = self._managed(
+            "pipeline_read",
+            names.read_policy,
+            "salesflow: what plans of the Confluent, Flink and AWS stacks read",
+            policies.read(where),
         )
         exporter = function_name(where.environment)
         permissions: dict[str, Sequence[Statement]] = {
@@ -86,7 +93,18 @@ class PipelineRoles(Construct):
                 role=role.id,
                 policy=self._document(f"{purpose}_permissions", statements),
             )
+            if purpose in ("plan", "deploy"):
+                IamRolePolicyAttachment(self, f"{purpose}_role_reads", role=role.name, policy_arn=read.arn)
             self.roles[purpose] = role
+
+    def _managed(self, id_: str, name: str, description: str, statements: Sequence[Statement]) -> IamPolicy:
+        return IamPolicy(
+            self,
+            id_,
+            name=name,
+            description=description,
+            policy=self._document(f"{id_}_document", statements),
+        )
 
     def _document(self, id_: str, statements: Sequence[Statement]) -> str:
         return DataAwsIamPolicyDocument(self, id_, statement=list(statements)).json

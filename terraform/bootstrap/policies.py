@@ -223,9 +223,9 @@ def read(scope: Scope) -> list[Statement]:
 
 
 def plan(scope: Scope) -> list[Statement]:
-    """Read-only, plus the one write: saved plans under ``<key prefix>/plans/`` (deploy.yml's prod-plan)."""
+    """Beside ``read`` (a managed policy it shares with deploy): the one write, saved plans under
+    ``<key prefix>/plans/`` (deploy.yml's prod-plan job)."""
     return [
-        *read(scope),
         statement("WriteSavedPlans", ["s3:PutObject"], [f"{scope.state_prefix}/plans/*"]),
         *_bootstrap_secrets_stay_closed(scope),
     ]
@@ -245,11 +245,11 @@ def _bootstrap_secrets_stay_closed(scope: Scope) -> list[Statement]:
 
 
 def deploy(scope: Scope) -> list[Statement]:
-    """Manage what the stacks declare; IAM only under the prefix and with the workload boundary."""
+    """Beside ``read``: manage what the stacks declare; IAM only under the prefix and with the workload
+    boundary."""
     state = scope.state_prefix
     environment = scope.environment.name
     return [
-        *read(scope),
         statement(
             "WriteStackStateAndLocks",
             ["s3:PutObject", "s3:DeleteObject"],
@@ -259,6 +259,13 @@ def deploy(scope: Scope) -> list[Statement]:
         # Content-addressed zips: written once per content (make package), never deleted.
         statement("PublishArtifacts", ["s3:PutObject"], [f"{scope.artifact_bucket}/exporter/*"]),
         statement("ManageExportBuckets", list(BUCKET_WRITES), scope.managed_buckets),
+        # It manages these buckets' policies and lifecycle rules, so it could grant itself their objects
+        # anyway: said outright rather than left implicit.
+        statement(
+            "ObjectsOfTheBucketsItManages",
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            [f"{bucket}/*" for bucket in scope.managed_buckets],
+        ),
         statement("ManageFunctions", list(FUNCTION_WRITES), [scope.functions]),
         statement("ManageTopics", list(TOPIC_WRITES), [scope.named("sns")]),
         # Subscriptions have no resource-level permissions for these two calls.
@@ -314,7 +321,7 @@ def guardrails(scope: Scope) -> list[Statement]:
         statement(
             "DenyBootstrapIdentities",
             ["iam:*"],
-            [scope.bootstrap_roles, scope.boundary, scope.oidc_provider],
+            [scope.bootstrap_roles, scope.bootstrap_policies, scope.oidc_provider],
             effect="Deny",
         ),
         statement(

@@ -69,6 +69,11 @@ class Scope:
         return self.iam(f"policy/{self.names.boundary_policy}")
 
     @property
+    def bootstrap_policies(self) -> str:
+        """Managed policies are the bootstrap's only (the boundary, the pipelines' read policy)."""
+        return self.iam(f"policy/{self.prefix}-*")
+
+    @property
     def bootstrap_roles(self) -> str:
         return self.iam(f"role/{self.names.bootstrap_role_pattern}")
 

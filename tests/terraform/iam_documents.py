@@ -24,18 +24,24 @@ ARN_OF = {
     "aws_s3_bucket": lambda name: f"arn:aws:s3:::{name}",
     "aws_iam_role": lambda name: f"arn:aws:iam::{ACCOUNT}:role/{name}",
     "aws_iam_policy": lambda name: f"arn:aws:iam::{ACCOUNT}:policy/{name}",
-    "aws_iam_openid_connect_provider": lambda _: f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com",
+    "aws_iam_openid_connect_provider": lambda _: (
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    ),
     "aws_sns_topic": lambda name: f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
     "aws_sqs_queue": lambda name: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
     "aws_lambda_function": lambda name: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
     "aws_cloudwatch_log_group": lambda name: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
-    "aws_secretsmanager_secret": lambda name: f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf",
+    "aws_secretsmanager_secret": lambda name: (
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
+    ),
 }
 NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", "aws_kms_key": None}
-# Outputs of the Confluent stack that policies refer to.
+# Outputs of the Confluent stack that policies refer to, by environment.
 REMOTE_OUTPUTS = {
-    "exporter_catalog_secret_arn": ARN_OF["aws_secretsmanager_secret"]("salesflow/env/confluent/exporter"),
-    "secrets_kms_key_arn": ARN_OF["aws_kms_key"]("secrets"),
+    "exporter_catalog_secret_arn": lambda env: ARN_OF["aws_secretsmanager_secret"](
+        f"salesflow/{env}/confluent/exporter-tableflow-api-key"
+    ),
+    "secrets_kms_key_arn": lambda _: ARN_OF["aws_kms_key"]("secrets_key"),
 }
 
 
@@ -58,8 +64,11 @@ def _resolve(expression: str, stack: dict[str, Any]) -> str:
     if parts[:2] == ["data", "aws_caller_identity"]:
         return ACCOUNT
     if parts[:3] == ["data", "terraform_remote_state", "confluent_stack"] and parts[-1] in REMOTE_OUTPUTS:
-        return REMOTE_OUTPUTS[parts[-1]]
-    kind, name, attribute = (parts[1], parts[2], parts[3]) if parts[0] == "data" else (parts[0], parts[1], parts[2])
+        environment = stack["terraform"]["backend"]["s3"]["key"].split("/")[-2]
+        return REMOTE_OUTPUTS[parts[-1]](environment)
+    kind, name, attribute = (
+        (parts[1], parts[2], parts[3]) if parts[0] == "data" else (parts[0], parts[1], parts[2])
+    )
     if kind in ARN_OF and attribute == "arn":
         body = stack.get("resource", {}).get(kind, {}).get(name) or {}
         named = body.get(NAME_ATTRIBUTE.get(kind, "name") or "", name) if isinstance(body, dict) else name

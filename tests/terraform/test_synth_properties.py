@@ -67,7 +67,9 @@ def _walk(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, .
 
 def test_every_sensitive_value_is_a_reference_never_a_literal(synthesis: Synthesis) -> None:
     """Secret-bearing arguments only ever name where Terraform reads the secret at plan time."""
-    sensitive = re.compile(r"(^|_)(secret|secret_string|secret_string_wo|plaintext_value|api_key|api_secret)$")
+    sensitive = re.compile(
+        r"(^|_)(secret|secret_string|secret_string_wo|plaintext_value|api_key|api_secret)$"
+    )
     seen = 0
     for name, document in synthesis.stacks.items():
         for path, value in _walk(
