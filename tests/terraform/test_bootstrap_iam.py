@@ -37,15 +37,6 @@ INLINE_LIMIT, MANAGED_LIMIT = 10_240, 6_144
 # parliament's LOW findings that stay, by (document, issue): each says why it is right.
 JUSTIFIED_LOW = {
     ("*.policy", "RESOURCE_STAR"): "in a KMS key policy Resource '*' means the key itself",
-    ("pipeline_read_document", "RESOURCE_STAR"): (
-        "sns:GetSubscriptionAttributes, logs:DescribeLogGroups and kms:ListAliases have no resource-level "
-        "permissions; the AWS provider needs them to refresh subscriptions, log groups and aliases"
-    ),
-    ("deploy_permissions", "RESOURCE_STAR"): (
-        "kms:CreateKey (no resource exists before it; bound to the request tags environment=<env>, "
-        "stack!=<env>-bootstrap) and sns:Unsubscribe/SetSubscriptionAttributes (no resource-level "
-        "permissions)"
-    ),
 }
 # parliament's community auditors (opinions beyond the core checks): what they report, and why it stays.
 JUSTIFIED_COMMUNITY = {
