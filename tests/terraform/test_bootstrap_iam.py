@@ -229,7 +229,8 @@ def test_no_statement_allows_a_wildcard_action_on_every_resource(synthesis: Synt
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_workload_roles_carry_the_boundary_and_fit_inside_it(synthesis: Synthesis, env: str) -> None:
     document = synthesis.stack(f"{env}-aws")
-    boundary_arn = f"arn:aws:iam::${{data.aws_caller_identity.account.account_id}}:policy/salesflow-{env}-workload-boundary"
+    account = "${data.aws_caller_identity.account.account_id}"
+    boundary_arn = f"arn:aws:iam::{account}:policy/salesflow-{env}-workload-boundary"
     roles = document["resource"]["aws_iam_role"]
     assert roles and all(body["permissions_boundary"] == boundary_arn for body in roles.values())
     boundary = _document(synthesis, f"{env}-bootstrap", "workload_boundary_document").statements

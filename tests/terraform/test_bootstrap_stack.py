@@ -99,7 +99,9 @@ def test_the_pepper_is_generated_by_aws_and_written_only_write_once(synthesis: S
     # Write-only: Terraform keeps neither the ephemeral value nor secret_string_wo in plan or state.
     assert version == {
         "secret_id": "${aws_secretsmanager_secret.pii_pepper.id}",
-        "secret_string_wo": "${ephemeral.aws_secretsmanager_random_password.pii_pepper_value.random_password}",
+        "secret_string_wo": (
+            "${ephemeral.aws_secretsmanager_random_password.pii_pepper_value.random_password}"
+        ),
         "secret_string_wo_version": 1,
     }
     assert document["terraform"]["required_version"] == ">= 1.11"
@@ -203,7 +205,9 @@ def _adopting(environment: Environment) -> Environment:
         "adopt": {
             "state_bucket": True,
             "artifact_bucket": True,
-            "pepper_secret_arn": "arn:aws:secretsmanager:eu-central-1:111122223333:secret:salesflow/dev/pii-pepper-AbCdEf",
+            "pepper_secret_arn": (
+                "arn:aws:secretsmanager:eu-central-1:111122223333:secret:salesflow/dev/pii-pepper-AbCdEf"
+            ),
         },
     }
     return Environment.model_validate(data)
