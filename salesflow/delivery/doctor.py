@@ -73,10 +73,17 @@ class Doctor:
     ) -> None:
         self.environment = environment
         self.names = environment.names
-        self.aws = aws
+        self._aws = aws
+        self._clients: dict[str, Any] = {}
         self.github = github
         self.confluent = confluent
         self.fix = BOOTSTRAP_FIX.format(env=environment.name)
+
+    def aws(self, service: str) -> Any:
+        """One client per service for the whole run."""
+        if service not in self._clients:
+            self._clients[service] = self._aws(service)
+        return self._clients[service]
 
     def run(self) -> list[Check]:
         checks = list(self._aws_checks())
