@@ -290,6 +290,14 @@ def publish_artifact_command(env: str, build_dir: Path | None) -> None:
     "--register-schema", is_flag=True, help="Register the raw value schema (production: Terraform does)."
 )
 @click.option(
+    "--credentials-secret",
+    envvar="SMOKE_CREDENTIALS_SECRET",
+    metavar="NAME",
+    help="Secrets Manager secret with the endpoints and keys (the Confluent stack writes "
+    "salesflow/<env>/confluent/smoke-credentials; the smoke role may read it) "
+    "[env: SMOKE_CREDENTIALS_SECRET].",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -304,18 +312,37 @@ def smoke_command(
     settle: float,
     tick_interval: float,
     register_schema: bool,
+    credentials_secret: str | None,
     json_path: Path | None,
 ) -> None:
     """Send generated orders with duplicates to the raw topic and check the clean topic: every line
     arrives once, none carries PII, within a time bound. Exit 1 on failure."""
-    from salesflow.delivery.smoke import SmokeError, SmokeSettings, SmokeTarget, result_json, run_smoke
+    from salesflow.delivery.smoke import (
+        SmokeError,
+        SmokeSettings,
+        SmokeTarget,
+        credentials_from_secret,
+        result_json,
+        run_smoke,
+    )
 
     environment = load_or_fail(env)
+    environ = dict(os.environ)
+    if credentials_secret:
+        try:
+            found = credentials_from_secret(
+                aws_client("secretsmanager", environment.aws.region), credentials_secret
+            )
+        except SmokeError as exc:
+            raise click.ClickException(str(exc)) from None
+        bootstrap_servers = bootstrap_servers or found.bootstrap_servers
+        schema_registry_url = schema_registry_url or found.schema_registry_url
+        environ |= found.environ
     if not bootstrap_servers or not schema_registry_url:
         raise click.ClickException(
-            "set --bootstrap-servers and --schema-registry-url (or KAFKA_BOOTSTRAP_SERVERS and "
-            "SCHEMA_REGISTRY_URL); credentials come from KAFKA_API_KEY/KAFKA_API_SECRET and "
-            "SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET"
+            "set --credentials-secret, or --bootstrap-servers and --schema-registry-url (or "
+            "KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL) with credentials in KAFKA_API_KEY/"
+            "KAFKA_API_SECRET and SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET"
         )
     topics = environment.confluent.topics
     target = SmokeTarget(
@@ -329,7 +356,9 @@ def smoke_command(
     )
     click.echo(f"smoke-testing {env}: up to {settings.timeout:.0f} s", err=True)
     try:
-        result = run_smoke(target, settings, log=lambda message: click.echo(message, err=True))
+        result = run_smoke(
+            target, settings, environ=environ, log=lambda message: click.echo(message, err=True)
+        )
     except SmokeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())

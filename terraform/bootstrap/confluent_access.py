@@ -26,6 +26,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from constructs import Construct
 
 from salesflow.config import Environment
+from terraform.confluent.secrets import ROTATION_BY_REPLACE
 from terraform.confluent_provider import (
     ApiKey,
     DataEnvironment,
@@ -110,15 +111,7 @@ class ConfluentAccess(Construct):
             description=f"Confluent Cloud API key (key:secret) of the {purpose} pipeline (administrators)",
             kms_key_id=self._key_arn,
         )
-        skip_checks(
-            secret,
-            {
-                "CKV2_AWS_57": (
-                    "Confluent API keys cannot be rotated by a Secrets Manager Lambda; rotate with "
-                    "`terraform apply -replace` on the confluent_api_key (see terraform/README.md)"
-                ),
-            },
-        )
+        skip_checks(secret, {"CKV2_AWS_57": ROTATION_BY_REPLACE})
         SecretsmanagerSecretVersion(
             self,
             f"confluent_{purpose}_key_value",

@@ -72,9 +72,11 @@ class GitHubEnvironments(Construct):
             deploy_env: self._deploy_environment(environment, repository, deploy_env),
         }
         key_of = {plan_env: keys["plan"], deploy_env: keys["deploy"]}
+        # Logical ids name the kind of environment, not the environment: they are the same in every one.
+        kind_of = {plan_env: "plan", deploy_env: "deploy"}
         for name, values in variables(environment, role_arns).items():
             where = created[name].environment
-            slug = name.replace("-", "_")
+            slug = kind_of[name]
             for variable, value in sorted(values.items()):
                 ActionsEnvironmentVariable(
                     self,

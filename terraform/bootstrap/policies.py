@@ -402,11 +402,6 @@ def boundary(scope: Scope) -> list[Statement]:
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"],
             [scope.bucket(export), f"{scope.bucket(export)}/*"],
         ),
-        *(
-            [statement("WorkloadReadsTableflowBucket", ["s3:GetObject", "s3:ListBucket"], readable)]
-            if readable
-            else []
-        ),
         statement("WorkloadNotifies", ["sns:Publish"], [scope.named("sns")]),
         statement("WorkloadQueues", ["sqs:SendMessage"], [scope.named("sqs")]),
         statement("WorkloadLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{scope.log_groups}:*"]),
@@ -430,6 +425,12 @@ def boundary(scope: Scope) -> list[Statement]:
             ["s3:*"],
             [scope.state_bucket, f"{scope.state_bucket}/*"],
             effect="Deny",
+        ),
+        # Own-bucket Tableflow (byob): the exporter reads the Iceberg files itself.
+        *(
+            [statement("WorkloadReadsTableflowBucket", ["s3:GetObject", "s3:ListBucket"], readable)]
+            if readable
+            else []
         ),
     ]
 

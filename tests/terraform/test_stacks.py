@@ -153,6 +153,12 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         ("flink", "DeveloperManage", f"{kafka}/group=_confluent-flink_*"),
         # The exporter: Tableflow's data-plane read of the clean topic, nothing else.
         ("exporter", "DeveloperRead", f"{kafka}/topic={clean}"),
+        # The smoke test: orders into the raw topic, lines out of the clean one, its own consumer group.
+        ("smoke", "DeveloperWrite", f"{kafka}/topic={raw}"),
+        ("smoke", "DeveloperRead", f"{registry}/subject={raw}-value"),
+        ("smoke", "DeveloperRead", f"{kafka}/topic={clean}"),
+        ("smoke", "DeveloperRead", f"{registry}/subject={clean}-value"),
+        ("smoke", "DeveloperRead", f"{kafka}/group=salesflow-smoke-*"),
     }
     if settings.tableflow.byob is not None:
         expected.add(
@@ -183,7 +189,19 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         "manager_tableflow_key",
         "flink_api_key",
         "exporter_tableflow_key",
+        "smoke_kafka_key",
+        "smoke_schema_registry_key",
     }
+    smoke = _resources(text, "aws_secretsmanager_secret_version")["smoke_credentials_value"]["secret_string"]
+    assert smoke.startswith("${jsonencode({") and "confluent_api_key.smoke_kafka_key.secret" in smoke
+    assert has_resource(
+        text,
+        "aws_secretsmanager_secret",
+        {
+            "name": f"salesflow/{env}/confluent/smoke-credentials",
+            "kms_key_id": "${aws_kms_key.secrets_key.arn}",
+        },
+    )
     assert keys["flink_api_key"]["owner"][0]["id"] == "${confluent_service_account.flink.id}"
     assert (
         keys["flink_api_key"]["managed_resource"][0]["id"] == "${data.confluent_flink_region.flink_region.id}"

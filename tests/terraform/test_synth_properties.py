@@ -225,8 +225,17 @@ def _explained(path: tuple[Any, ...], dev_value: Any, prod_value: Any) -> str | 
             return "tableflow.storage"
         if "CATALOG_VENDED_CREDENTIALS" in keys:
             return "tableflow.storage"
-        if "exporter_permissions" in keys and "statement" in keys:
-            return "tableflow.storage (one more IAM statement)"
+        if {"exporter_permissions", "pipeline_read_document", "workload_boundary_document"} & set(keys) and (
+            "statement" in keys
+        ):
+            return "tableflow.storage (one more IAM statement: the Tableflow bucket)"
+    if dev.bootstrap.reviewers != prod.bootstrap.reviewers and {
+        "reviewers",
+        "prevent_self_review",
+        "github_user",
+        "github_team",
+    } & set(keys):
+        return "bootstrap.reviewers"
     if dev.exporter.lambda_.log_retention_days < 365 <= prod.exporter.lambda_.log_retention_days:
         in_comment = "//" in keys and ("checkov" in keys or "overrides" in keys)
         if in_comment and ("exporter_logs" in keys or "aws_cloudwatch_log_group" in keys):
