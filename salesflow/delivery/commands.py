@@ -14,6 +14,12 @@ from salesflow.cli_options import environment_option, load_or_fail
 from salesflow.cloud.aws import aws_client
 
 GUARD_LABELS_VARIABLE = "SALESFLOW_GUARD_LABELS"
+SYNTH_DIR_OPTION = click.option(
+    "--synth-dir",
+    envvar="SALESFLOW_SYNTH_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="cdktf output directory [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
+)
 
 
 def _plan_label(path: Path) -> str:
@@ -196,12 +202,7 @@ def plan_compare_command(shown: Path, fresh: Path) -> None:
 
 @click.command("stacks")
 @environment_option("Environment whose synthesized stacks to list.")
-@click.option(
-    "--synth-dir",
-    envvar="SALESFLOW_SYNTH_DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="cdktf output directory [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
-)
+@SYNTH_DIR_OPTION
 def stacks_command(env: str, synth_dir: Path | None) -> None:
     """Print `<stack>\\t<directory>` for each stack of an environment, in apply order.
 
@@ -370,12 +371,7 @@ def smoke_command(
 
 @click.command("bootstrap")
 @environment_option("Environment to bootstrap (its <env>-bootstrap stack).")
-@click.option(
-    "--synth-dir",
-    envvar="SALESFLOW_SYNTH_DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="cdktf output holding <env>-bootstrap [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
-)
+@SYNTH_DIR_OPTION
 @click.option(
     "--local-state-dir",
     type=click.Path(file_okay=False, path_type=Path),
