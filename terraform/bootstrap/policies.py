@@ -156,6 +156,15 @@ def _env_tag(scope: Scope) -> list:
     ]
 
 
+def _artifact_context(scope: Scope) -> list:
+    """KMS use through S3 for the artifact bucket (bucket keys: the context is the bucket's ARN)."""
+    return [
+        condition("StringEquals", "kms:ViaService", f"s3.{scope.region}.amazonaws.com"),
+        condition("StringEquals", "kms:EncryptionContext:aws:s3:arn", scope.artifact_bucket),
+        condition("StringEquals", "aws:ResourceTag/environment", scope.environment.name),
+    ]
+
+
 def read(scope: Scope) -> list[Statement]:
     """What ``terraform plan`` of the Confluent, Flink and AWS stacks reads (refresh), and nothing else."""
     buckets = [*scope.managed_buckets, scope.artifact_bucket, scope.state_bucket]
@@ -214,6 +223,9 @@ def read(scope: Scope) -> list[Statement]:
             [scope.confluent_secrets, scope.pepper_secret],
         ),
         statement("DecryptPipelineSecrets", ["kms:Decrypt"], [scope.keys], conditions=[via_secrets, env_tag]),
+        # The artifact bucket is SSE-KMS with the bootstrap key: reading a zip (the guard, and Lambda
+        # fetching code with the deployer's rights) decrypts through S3, for that bucket only.
+        statement("DecryptArtifacts", ["kms:Decrypt"], [scope.keys], conditions=_artifact_context(scope)),
         *(
             [statement("ReadTableflowBucketSettings", list(BUCKET_READS), [scope.bucket(byob.bucket)])]
             if byob is not None
@@ -258,6 +270,9 @@ def deploy(scope: Scope) -> list[Statement]:
         statement("ReadSavedPlans", ["s3:GetObject"], [f"{state}/plans/*"]),
         # Content-addressed zips: written once per content (make package), never deleted.
         statement("PublishArtifacts", ["s3:PutObject"], [f"{scope.artifact_bucket}/exporter/*"]),
+        statement(
+            "EncryptArtifacts", ["kms:GenerateDataKey"], [scope.keys], conditions=_artifact_context(scope)
+        ),
         statement("ManageExportBuckets", list(BUCKET_WRITES), scope.managed_buckets),
         # It manages these buckets' policies and lifecycle rules, so it could grant itself their objects
         # anyway: said outright rather than left implicit.

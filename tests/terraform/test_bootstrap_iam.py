@@ -242,15 +242,22 @@ def test_workload_roles_carry_the_boundary_and_fit_inside_it(synthesis: Synthesi
             if s["Effect"] == effect
         )
 
+    # Every inline policy of every role of the stack (a new workload's role is checked without a change here).
+    inline = [
+        body["policy"].removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
+        for body in document["resource"]["aws_iam_role_policy"].values()
+    ]
+    assert {"exporter_permissions", "scheduler_permissions"} <= set(inline)
     granted = [
         (action, resource)
-        for name in ("exporter_permissions", "scheduler_permissions")
+        for name in inline
         for statement in _document(synthesis, f"{env}-aws", name).statements
         for action in actions(statement)
         for resource in resources(statement)
     ]
     outside = [(a, r) for a, r in granted if not covered(a, r, "Allow") or covered(a, r, "Deny")]
     assert len(granted) >= 10 and outside == []
+    assert "aws_iam_role_policy_attachment" not in document["resource"], "managed policies: check them too"
     denied = [a for s in boundary if s["Effect"] == "Deny" for a in actions(s)]
     # The boundary itself never lets a workload manage identities or read state.
     assert _matches("iam:CreateRole", denied) and _matches("sts:AssumeRole", denied)
