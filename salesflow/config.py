@@ -283,6 +283,46 @@ class Usage(Strict):
     other_bucket_gb: Annotated[Decimal, Field(ge=0)]
 
 
+GitHubLogin = Annotated[str, Field(pattern=r"^[A-Za-z0-9](-?[A-Za-z0-9]){0,38}$")]
+TeamSlug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+# GitHub allows at most six required reviewers (users and teams together) per environment.
+MAX_GITHUB_REVIEWERS = 6
+
+
+class Reviewers(Strict):
+    users: list[GitHubLogin] = []
+    teams: list[TeamSlug] = []
+
+
+class Adopt(Strict):
+    state_bucket: bool = False
+    artifact_bucket: bool = False
+    # Secrets Manager imports a secret by ARN (its name plus six random characters).
+    pepper_secret_arn: (
+        Annotated[
+            str,
+            Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"),
+        ]
+        | None
+    ) = None
+
+
+class Bootstrap(Strict):
+    github_repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")]
+    manage_github: bool
+    reviewers: Reviewers
+    oidc_provider: Literal["create", "existing"]
+    adopt: Adopt
+
+    @model_validator(mode="after")
+    def _reviewers_fit_github(self) -> Bootstrap:
+        if len(self.reviewers.users) + len(self.reviewers.teams) > MAX_GITHUB_REVIEWERS:
+            raise ValueError(
+                f"GitHub takes at most {MAX_GITHUB_REVIEWERS} reviewers (users and teams together)"
+            )
+        return self
+
+
 class Environment(Strict):
     name: Name
     prevent_destroy: bool
@@ -290,6 +330,7 @@ class Environment(Strict):
     aws: Aws
     exporter: Exporter
     usage: Usage
+    bootstrap: Bootstrap
 
     @property
     def flink_catalog(self) -> str:
@@ -307,6 +348,67 @@ class Environment(Strict):
     def flink_database(self) -> str:
         """Flink database = Kafka cluster."""
         return self.confluent.kafka_cluster.display_name
+
+    @property
+    def names(self) -> BootstrapNames:
+        """Names of what the bootstrap stack creates (synth and ``salesflow doctor`` share them)."""
+        return BootstrapNames(self)
+
+
+class BootstrapNames:
+    """What ``<env>-bootstrap`` names: roles, the boundary, its key, secrets and the GitHub environments.
+
+    Everything under ``salesflow-<env>-`` is the repository's name prefix; the bootstrap's own roles are
+    ``salesflow-<env>-github-*`` and the deploy role may never touch them.
+    """
+
+    ROLES = ("plan", "deploy", "backfill", "smoke")
+
+    def __init__(self, environment: Environment) -> None:
+        self._environment = environment
+        self.prefix = f"salesflow-{environment.name}"
+        self.boundary_policy = f"{self.prefix}-workload-boundary"
+        self.read_policy = f"{self.prefix}-pipeline-read"
+        self.key_alias = f"alias/{self.prefix}-bootstrap"
+        self.access_log_bucket = f"{environment.aws.state_backend.bucket}-access-logs"
+        self.confluent_terraform_account = f"{self.prefix}-terraform"
+        self.confluent_plan_account = f"{self.prefix}-terraform-plan"
+        # Secrets Manager: the Terraform service accounts' Cloud API keys (key:secret), readable by an
+        # administrator only (the GitHub part of bootstrap hands them to the workflows).
+        self.bootstrap_secret_prefix = f"salesflow/{environment.name}/bootstrap/"
+        self.github_environments = (f"{environment.name}-plan", environment.name)
+
+    def role(self, purpose: str) -> str:
+        """``salesflow-<env>-github-<purpose>`` for plan, deploy, backfill and smoke."""
+        if purpose not in self.ROLES:
+            raise ValueError(f"no bootstrap role {purpose!r}; known: {', '.join(self.ROLES)}")
+        return f"{self.prefix}-github-{purpose}"
+
+    @property
+    def bootstrap_role_pattern(self) -> str:
+        return f"{self.prefix}-github-*"
+
+    def confluent_key_secret(self, purpose: Literal["deploy", "plan"]) -> str:
+        """Where the Cloud API key of Confluent's Terraform (deploy) or plan service account is kept."""
+        return f"{self.bootstrap_secret_prefix}confluent-{purpose}-cloud-api-key"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.environment_backend.key_prefix}/bootstrap.tfstate"
+
+    @property
+    def environment_backend(self) -> StateBackend:
+        return self._environment.aws.state_backend
+
+    def github_subjects(self, purpose: str) -> tuple[str, ...]:
+        """Exact OIDC ``sub`` claims a role trusts: the plan role pull requests and ``<env>-plan``
+        jobs, every other role jobs of the ``<env>`` environment only."""
+        repository = self._environment.bootstrap.github_repository
+        name = self._environment.name
+        if purpose == "plan":
+            return (f"repo:{repository}:pull_request", f"repo:{repository}:environment:{name}-plan")
+        self.role(purpose)
+        return (f"repo:{repository}:environment:{name}",)
 
 
 def duration_seconds(text: str) -> int:

@@ -44,9 +44,11 @@ GROUP_WEIGHTS = {
     "tests/exporter/test_exporter_package.py": 60,
     "tests/twin/test_demo.py": 30,
     "tests/cloud/": 20,
+    "tests/delivery/test_bootstrap.py": 20,
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
     "tests/exporter/test_exporter_failures.py": 15,
+    "tests/delivery/test_doctor.py": 10,
 }
 
 

@@ -112,3 +112,27 @@ def test_adopt_existing_cluster_by_id(tmp_path: Path) -> None:
     adopted = load_environment(_write(tmp_path, "dev", data))
     assert adopted.confluent.kafka_cluster.adopt
     assert adopted.confluent.environment.adopt
+
+
+def test_bootstrap_settings_are_validated_with_the_field_and_the_fix(tmp_path: Path) -> None:
+    data = _dev_data()
+    data["bootstrap"]["github_repository"] = "not a repository"
+    with pytest.raises(ConfigError, match=r"bootstrap\.github_repository: does not match"):
+        load_environment(_write(tmp_path, "dev", data))
+    data = _dev_data()
+    data["bootstrap"]["reviewers"] = {"users": [f"user{n}" for n in range(5)], "teams": ["a", "b"]}
+    with pytest.raises(ConfigError, match="bootstrap: GitHub takes at most 6 reviewers"):
+        load_environment(_write(tmp_path, "dev", data))
+
+
+def test_each_role_trusts_exact_subjects_of_its_own_environment() -> None:
+    names = load_environment("dev").names
+    assert names.github_subjects("plan") == (
+        "repo:example-org/salesflow:pull_request",
+        "repo:example-org/salesflow:environment:dev-plan",
+    )
+    assert names.github_subjects("deploy") == ("repo:example-org/salesflow:environment:dev",)
+    assert names.role("smoke") == "salesflow-dev-github-smoke"
+    assert names.state_key == "salesflow/dev/bootstrap.tfstate"
+    with pytest.raises(ValueError, match="no bootstrap role 'admin'"):
+        names.github_subjects("admin")

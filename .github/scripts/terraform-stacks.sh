@@ -8,7 +8,7 @@
 #                                                clean | notice (changes the guard calls harmless
 #                                                notices only) | drift | error
 #   terraform-stacks.sh apply ENV OUT            per stack: plan, guard, apply that saved plan
-#   terraform-stacks.sh save  ENV OUT            plan every stack, guard, store each saved plan (and
+#   terraform-stacks.sh save  ENV OUT            plan every stack (no lock), guard, store each saved plan (and
 #                                                its provider lock file) in the state bucket; write
 #                                                OUT/saved.json = {location, digests, locks} for the
 #                                                apply job
@@ -158,7 +158,9 @@ cmd_save() {
   while IFS=$'\t' read -r stack dir; do
     init "$stack" "$dir"
     echo "::group::terraform plan ($stack)"
-    terraform -chdir="$dir" plan -input=false -no-color -lock-timeout="$LOCK_TIMEOUT" -out="$out/$stack.tfplan"
+    # The plan role writes only saved plans (no lock files): the apply re-plans under the lock, compares,
+    # and Terraform refuses a saved plan whose state moved, so a lock-free plan here is safe.
+    terraform -chdir="$dir" plan -input=false -no-color -lock=false -out="$out/$stack.tfplan"
     echo "::endgroup::"
     show_json "$dir" "$out/$stack.tfplan" "$out/$stack.plan.json"
     plans+=("$out/$stack.plan.json")

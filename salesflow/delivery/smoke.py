@@ -262,6 +262,36 @@ def _check_content(line: Mapping[str, Any], order: Mapping[str, Any]) -> list[st
     return problems
 
 
+@dataclass(frozen=True)
+class SmokeCredentials:
+    """Endpoints and keys of the smoke test's service account, as the Confluent stack stores them."""
+
+    bootstrap_servers: str
+    schema_registry_url: str
+    environ: dict[str, str]  # KAFKA_API_KEY/SECRET, SCHEMA_REGISTRY_API_KEY/SECRET
+
+
+CREDENTIAL_FIELDS = {
+    "kafka_api_key": "KAFKA_API_KEY",
+    "kafka_api_secret": "KAFKA_API_SECRET",
+    "schema_registry_api_key": "SCHEMA_REGISTRY_API_KEY",
+    "schema_registry_api_secret": "SCHEMA_REGISTRY_API_SECRET",
+}
+
+
+def credentials_from_secret(secrets_manager: Any, name: str) -> SmokeCredentials:
+    """Read ``salesflow/<env>/confluent/smoke-credentials`` (terraform/confluent/smoke.py); never logged."""
+    try:
+        value = json.loads(secrets_manager.get_secret_value(SecretId=name)["SecretString"])
+        return SmokeCredentials(
+            value["bootstrap_servers"],
+            value["schema_registry_url"],
+            {variable: value[field] for field, variable in CREDENTIAL_FIELDS.items()},
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SmokeError(f"secret {name} is not the smoke credentials JSON ({type(exc).__name__})") from None
+
+
 def run_smoke(
     target: SmokeTarget,
     settings: SmokeSettings,

@@ -27,16 +27,13 @@ class ExporterKey(Construct):
                     "Sid": "CloudWatchLogsEncryptsTheExporterLogGroup",
                     "Effect": "Allow",
                     "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
+                    # No kms:Describe*: DescribeKey carries no encryption context, so under this
+                    # condition it was never granted (the policy linter flags it).
+                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
                     "Resource": "*",
+                    # The context value is a string (an ARN): StringEquals is its typed operator.
                     "Condition": {
-                        "ArnEquals": {
+                        "StringEquals": {
                             "kms:EncryptionContext:aws:logs:arn": (
                                 f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
                             )

@@ -220,7 +220,7 @@ class ExporterFunction(Construct):
             timeout=settings.timeout_seconds,
             reserved_concurrent_executions=1,
             ephemeral_storage=LambdaFunctionEphemeralStorage(size=settings.ephemeral_storage_mb),
-            s3_bucket=buckets.artifacts.name,
+            s3_bucket=environment.aws.artifact_bucket,  # the bootstrap stack's bucket
             s3_key=artifact.s3_key,
             source_code_hash=artifact.source_code_hash,
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),

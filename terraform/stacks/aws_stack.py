@@ -1,9 +1,11 @@
 """The AWS stack (``<env>-aws``): the weekly exporter and everything it writes to or is watched by.
 
 It composes one construct per concern (``terraform/aws/``): the encryption key, the buckets (exports,
-artifacts, access logs), the notification topics (analysts, on-call), the exporter function with its
-role, log group and failure queue, its weekly schedule, and its alarms. The Tableflow catalog credential
-and its KMS key come from the Confluent stack's state.
+access logs), the notification topics (analysts, on-call), the exporter function with its role, log
+group and failure queue, its weekly schedule, and its alarms. The Tableflow catalog credential and its
+KMS key come from the Confluent stack's state. The artifact bucket is the bootstrap stack's (this stack
+forgets its old copy of it without destroying anything), and every role carries the bootstrap's
+workload boundary.
 """
 
 from __future__ import annotations
@@ -14,13 +16,22 @@ from constructs import Construct
 from salesflow.config import Environment
 from terraform.artifact import ExporterArtifact
 from terraform.aws.alarms import ExporterAlarms
-from terraform.aws.buckets import ExporterBuckets
+from terraform.aws.buckets import ExporterBuckets, bucket_addresses
 from terraform.aws.encryption import ExporterKey
 from terraform.aws.exporter_function import ExporterFunction, log_group_name
 from terraform.aws.notifications import Notifications
 from terraform.aws.schedule import WeeklySchedule
 from terraform.confluent.outputs import PlatformState
-from terraform.stacks.common import AWS, SalesflowStack, aws_provider, output, stack_name, use_s3_backend
+from terraform.stacks.common import (
+    AWS,
+    SalesflowStack,
+    aws_provider,
+    bound_every_role,
+    forget,
+    output,
+    stack_name,
+    use_s3_backend,
+)
 
 
 class AwsStack(SalesflowStack):
@@ -31,6 +42,9 @@ class AwsStack(SalesflowStack):
         aws_provider(self, environment, AWS)
         platform = PlatformState(self, environment)
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        bound_every_role(self, f"arn:aws:iam::{account_id}:policy/{environment.names.boundary_policy}")
+        # The artifact bucket moved to <env>-bootstrap (which imports it): forget it, destroy nothing.
+        forget(self, bucket_addresses("artifact_bucket"))
 
         key = ExporterKey(self, "encryption", environment, account_id, log_group_name(environment))
         buckets = ExporterBuckets(self, "buckets", environment, key.arn, account_id)
@@ -59,4 +73,6 @@ class AwsStack(SalesflowStack):
         output(self, "exporter_function_name", exporter.function.function_name, "The exporter Lambda")
         output(self, "exports_topic_arn", topics.exports.arn, "SNS topic the analysts subscribe to")
         output(self, "alarms_topic_arn", topics.alarms.arn, "SNS topic of the exporter alarms")
-        output(self, "artifact_bucket_name", buckets.artifacts.name, "Upload make package's zip here")
+        output(
+            self, "artifact_bucket_name", environment.aws.artifact_bucket, "Upload make package's zip here"
+        )

@@ -354,23 +354,30 @@ def test_prod_is_applied_behind_its_environment_with_the_plan_that_was_shown() -
     assert [job_id for job_id, job in jobs.items() if "make package" in _runs(job)] == ["build"]
 
 
-def test_confluent_keys_are_environment_secrets_in_every_terraform_step() -> None:
-    names = {
-        "CONFLUENT_CLOUD_API_KEY",
-        "CONFLUENT_CLOUD_API_SECRET",
-        "FLINK_API_KEY",
-        "FLINK_API_SECRET",
-        "KAFKA_API_KEY",
-        "KAFKA_API_SECRET",
-        "SCHEMA_REGISTRY_API_KEY",
-        "SCHEMA_REGISTRY_API_SECRET",
-    }
+def test_the_cloud_key_is_the_only_confluent_secret_of_every_terraform_step() -> None:
+    """The Terraform service account's Cloud API key (bootstrap sets it per GitHub environment); every
+    other Confluent credential comes from state or Secrets Manager. A KAFKA_/SCHEMA_REGISTRY_/FLINK_/
+    TABLEFLOW_ variable would fill the provider's all-or-none groups half and fail the plan."""
+    names = {"CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET"}
     terraform_steps = [(n, j, s) for n, j, s in _steps() if "terraform-stacks.sh" in s.get("run", "")]
     assert len(terraform_steps) == 5
     for name, job_id, step in terraform_steps:
         env = step.get("env", {})
         assert names <= set(env), f"{name}/{job_id}: missing {names - set(env)}"
         assert all(env[key] == f"${{{{ secrets.{key} }}}}" for key in names), f"{name}/{job_id}"
+        stray = [key for key in env if key.endswith(("_API_KEY", "_API_SECRET")) and key not in names]
+        assert stray == [], f"{name}/{job_id}"
+
+
+def test_the_smoke_test_runs_as_the_smoke_role_with_credentials_from_secrets_manager() -> None:
+    steps = WORKFLOWS["deploy.yml"]["jobs"]["dev"]["steps"]
+    names = [step.get("name", step.get("uses", "")) for step in steps]
+    smoke = names.index("Smoke test dev")
+    assume = steps[smoke - 1]
+    assert assume["uses"].startswith("aws-actions/configure-aws-credentials@")
+    assert assume["with"]["role-to-assume"] == "${{ vars.AWS_SMOKE_ROLE_ARN }}"
+    assert steps[smoke]["run"].endswith("--credentials-secret salesflow/dev/confluent/smoke-credentials")
+    assert "env" not in steps[smoke]
 
 
 def test_pr_plans_every_environment_and_comments_once_per_environment() -> None:
