@@ -1,7 +1,9 @@
 """Deterministic CSV files (RFC 4180: CRLF, quoted strings, UTF-8, header row) written with pyarrow.
 
 Timestamps become ISO-8601 UTC with milliseconds and a ``Z`` (the repo's interchange spelling),
-decimals keep their scale (``12.30``), integers are plain, nulls are empty fields.
+decimals keep their scale (``12.30``), integers are plain, nulls are empty fields. ``bom=True`` puts
+the UTF-8 byte-order mark before the header, so that Excel opens the file as UTF-8 (reports.yaml:
+``excel: true``); nothing else changes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pyarrow.csv as pacsv
 SLICE_ROWS = 4_096
 WRITE_OPTIONS = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed", batch_size=8192)
 NO_HEADER = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed", batch_size=8192)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,11 @@ def _slice_bytes(table: pa.Table, order: pa.Array | None, start: int, header: bo
 
 
 def write_csv(
-    table: pa.Table, path: Path, order: pa.Array | None = None, threads: int | None = None
+    table: pa.Table,
+    path: Path,
+    order: pa.Array | None = None,
+    threads: int | None = None,
+    bom: bool = False,
 ) -> CsvFile:
     """Write ``table`` (rows taken in ``order`` if given) slice by slice, so memory stays bounded.
 
@@ -95,16 +102,19 @@ def write_csv(
     order, so the file is byte-identical to a single-threaded write; rows never span slices.
     """
     rows = table.num_rows
+    prefix = UTF8_BOM if bom else b""
     if rows == 0:
         schema = pa.schema([pa.field(field.name, _text_type(field.type)) for field in table.schema])
         with path.open("wb") as handle:
             sink = _HashingSink(handle)
+            sink.write(prefix)
             pacsv.write_csv(schema.empty_table(), sink, write_options=WRITE_OPTIONS)
         return CsvFile(path=path, rows=0, bytes=sink.size, sha256=sink.digest.hexdigest())
     workers = threads or min(4, os.cpu_count() or 1)
     starts = range(0, rows, SLICE_ROWS)
     with path.open("wb") as handle, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="csv") as pool:
         sink = _HashingSink(handle)
+        sink.write(prefix)
         pending: deque[Future[pa.Buffer]] = deque()
         for start in starts:
             pending.append(pool.submit(_slice_bytes, table, order, start, start == 0))

@@ -18,6 +18,7 @@ from exporter import __version__
 from exporter.catalog import load_table, open_catalog
 from exporter.csv_files import write_csv
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
+from exporter.derived import add_derived_columns
 from exporter.log import logger
 from exporter.publish import (
     BOTO_CONFIG,
@@ -124,8 +125,9 @@ def run_export(
         settings.max_workers,
         dictionary_columns=[name for name in DICTIONARY_COLUMNS if name in columns],
     )
-    codes = ColumnCodes(read.rows)
-    lines, dropped = drop_duplicate_lines(read.rows, codes)
+    rows = add_derived_columns(read.rows, specs, week, settings.week_time_zone)  # e.g. order_date
+    codes = ColumnCodes(rows)
+    lines, dropped = drop_duplicate_lines(rows, codes)
     if dropped:
         codes = ColumnCodes(lines)
     orders = codes.count_distinct("order_id")
@@ -142,7 +144,7 @@ def run_export(
         },
     )
     snapshot_id, files_scanned = read.snapshot_id, read.files_scanned
-    del read
+    del read, rows
     _release_memory()
     folder = week_prefix(settings.export_prefix, str(week))
     with tempfile.TemporaryDirectory(prefix="salesflow-export-", dir=workdir) as scratch:
@@ -224,10 +226,10 @@ def _write_reports(
             path = scratch / f"{spec.name}.csv"
             if spec.is_listing:
                 projected, order = compute_listing(spec, lines)
-                written = write_csv(projected, path, order)
+                written = write_csv(projected, path, order, bom=spec.excel)
                 del projected, order
             else:
-                written = write_csv(aggregates.pop(spec.name).result(), path)
+                written = write_csv(aggregates.pop(spec.name).result(), path, bom=spec.excel)
             _release_memory()
             logger.info(
                 "report written",
@@ -255,7 +257,7 @@ def build_manifest(
     dropped: int,
 ) -> dict[str, Any]:
     """What the export contains; no clock reading, so the same data gives the same manifest."""
-    descriptions = {spec.name: spec.description for spec in specs}
+    by_name = {spec.name: spec for spec in specs}
     return {
         "week": str(week),
         "time_zone": settings.week_time_zone.key,
@@ -275,13 +277,20 @@ def build_manifest(
                 "rows": item.file.rows,
                 "bytes": item.file.bytes,
                 "sha256": item.file.sha256,
-                "description": descriptions[item.report],
+                "description": by_name[item.report].description,
+                **csv_encoding(by_name[item.report]),
             }
             for item in objects
         },
-        "format": "CSV, RFC 4180 (CRLF, header row), UTF-8; times ISO-8601 UTC; decimals at their scale",
+        "format": "CSV, RFC 4180 (CRLF, header row), UTF-8 (with a byte-order mark where a report's "
+        "'excel' is true); times ISO-8601 UTC; decimals at their scale",
         "exporter_version": __version__,
     }
+
+
+def csv_encoding(spec: ReportSpec) -> dict[str, Any]:
+    """What the manifest says of a report's bytes: Excel-friendly (a UTF-8 byte-order mark) or plain UTF-8."""
+    return {"excel": spec.excel, "encoding": "utf-8-sig" if spec.excel else "utf-8"}
 
 
 def _utc(moment: Any) -> str:

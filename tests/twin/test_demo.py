@@ -37,7 +37,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, Path
 
 
 def _csv(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    assert data.startswith(b"\xef\xbb\xbf"), "analyst-facing reports carry a UTF-8 byte-order mark"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
 def _report(result: DemoResult, name: str) -> list[list[str]]:
@@ -151,7 +152,8 @@ def test_outputs_land_where_the_summary_says(demo_run) -> None:
     assert not (workdir / "lakehouse" / "left-over-from-last-run.txt").exists(), "a run starts clean"
     assert result.copied_to == out / "iso_week=2026-W47"
     copied = sorted(path.name for path in result.copied_to.iterdir())
-    assert copied == ["customer_behavior.csv", "manifest.json", "order_lines.csv", "product_demand.csv"]
+    assert copied == ["customer_behavior.csv", "daily_revenue.csv", "manifest.json", "order_lines.csv",
+                      "product_demand.csv", "week_totals.csv"]  # fmt: skip
     assert result.s3_keys == [f"salesflow-exports-dev/weekly/iso_week=2026-W47/{name}" for name in copied]
     assert result.snapshots == -(-result.lines_out // 700)
     assert "2026-W47" in result.notification
