@@ -7,7 +7,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from exporter.csv_files import write_csv
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
 from exporter.derived import add_derived_columns
 from exporter.log import logger
+from exporter.notice import send_email_notice, ses_client
 from exporter.publish import (
     BOTO_CONFIG,
     ReportObject,
@@ -78,6 +79,7 @@ class ExportResult:
 class Clients:
     s3: Any
     sns: Any | None
+    ses: Any | None = None  # NOTIFY=email only
 
 
 def aws_clients(settings: Settings) -> Clients:
@@ -85,7 +87,10 @@ def aws_clients(settings: Settings) -> Clients:
 
     s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, config=BOTO_CONFIG)
     sns = boto3.client("sns", endpoint_url=settings.sns_endpoint_url, config=BOTO_CONFIG)
-    return Clients(s3=s3, sns=sns)
+    ses = None
+    if settings.notice.mode == "email":
+        ses = ses_client(settings.notice, s3.meta.region_name, BOTO_CONFIG)
+    return Clients(s3=s3, sns=sns, ses=ses)
 
 
 def bound_worker_threads(max_workers: int) -> None:
@@ -188,7 +193,13 @@ def run_export(
         keys={item.report: item.key for item in objects},
         manifest=manifest,
     )
-    if clients.sns is not None and settings.sns_topic_arn:
+    if settings.notice.mode == "email":  # the analysts' HTML e-mail (exporter/notice/)
+        region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
+        ses = clients.ses or ses_client(settings.notice, region, BOTO_CONFIG)
+        sent = send_email_notice(settings, result, specs, clients.s3, ses)
+        result = replace(result, message_id=sent.message_id)
+        logger.info("analysts e-mailed", extra={"message_id": sent.message_id})
+    elif clients.sns is not None and settings.sns_topic_arn:
         region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
         subject, message = notification(settings, result, region)
         message_id = notify(clients.sns, settings.sns_topic_arn, subject, message)
