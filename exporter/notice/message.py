@@ -40,4 +40,4 @@ def message_parts(raw: bytes) -> tuple[str, str, dict[str, bytes]]:
     attachments = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_attachments()}
     text = body_text.get_content() if body_text is not None else ""
     html = body_html.get_content() if body_html is not None else ""
-    return text, html, attachments
+    return text.replace("\r\n", "\n"), html.replace("\r\n", "\n"), attachments  # as a client shows them

@@ -20,7 +20,14 @@ from clean_lines_model import expected_clean_lines
 from salesflow.config import load_environment
 from salesflow.events.records import KafkaRecord
 from salesflow.sql.local_io import pii_leaks
-from salesflow.twin.demo import DEMO_PEPPER, DemoOptions, DemoResult, _output_cells, run_demo
+from salesflow.twin.demo import (
+    DEMO_DOWNLOAD_URL,
+    DEMO_PEPPER,
+    DemoOptions,
+    DemoResult,
+    _output_cells,
+    run_demo,
+)
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday: the exported week is 2026-W47
 
@@ -81,8 +88,9 @@ def test_no_pii_anywhere_and_the_scan_can_fail(demo_run) -> None:
     assert result.pii_leaks == []
     email = "someone.planted@example.com"
     for key, data in result.reports.items():
+        marker = b"MARKETPLACE" if b"MARKETPLACE" in data else b"orders"
         tampered = (
-            data.replace(b"MARKETPLACE", email.encode(), 1)
+            data.replace(marker, email.encode(), 1)
             if key.endswith(".csv")
             else data.replace(result.week.encode(), email.encode(), 1)
         )
@@ -152,9 +160,34 @@ def test_outputs_land_where_the_summary_says(demo_run) -> None:
     assert not (workdir / "lakehouse" / "left-over-from-last-run.txt").exists(), "a run starts clean"
     assert result.copied_to == out / "iso_week=2026-W47"
     copied = sorted(path.name for path in result.copied_to.iterdir())
-    assert copied == ["customer_behavior.csv", "daily_revenue.csv", "manifest.json", "order_lines.csv",
-                      "product_demand.csv", "week_totals.csv"]  # fmt: skip
-    assert result.s3_keys == [f"salesflow-exports-dev/weekly/iso_week=2026-W47/{name}" for name in copied]
+    assert copied == [
+        "customer_behavior.csv", "daily_revenue.csv", "email.html", "email.txt",
+        "manifest.json", "order_lines.csv", "product_demand.csv", "week_totals.csv",
+    ]  # fmt: skip
+    published = [name for name in copied if not name.startswith("email.")]
+    assert result.s3_keys == [f"salesflow-exports-dev/weekly/iso_week=2026-W47/{name}" for name in published]
     assert result.snapshots == -(-result.lines_out // 700)
-    assert "2026-W47" in result.notification
+    assert (out / "iso_week=2026-W47" / "email.txt").read_text(encoding="utf-8") == result.email_text
     assert set(result.timings) == {"generate", "flink", "iceberg", "export", "pii check"}
+
+
+@pytest.mark.slow
+def test_the_analysts_email_has_the_figures_and_the_links(demo_run) -> None:
+    result, _, out = demo_run
+    manifest = result.manifest
+    html = (out / "iso_week=2026-W47" / "email.html").read_text(encoding="utf-8")
+    totals = _report(result, "week_totals")
+    for body in (html, result.email_text):
+        assert "Weekly sales 2026-W47" in body
+        assert f"{manifest['orders']:,}" in body and f"{manifest['lines']:,}" in body
+        assert f"{int(totals[1][1]):,}" in body and f"{int(totals[1][2]):,}" in body  # customers, repeat
+        assert "No previous week: 2026-W46 was not exported" in body  # the demo exports one week
+        for entry in manifest["reports"].values():
+            assert f"{DEMO_DOWNLOAD_URL}/{entry['key'].removeprefix('weekly/')}?Expires=" in body
+    assert html.count(f'href="{DEMO_DOWNLOAD_URL}/') == len(manifest["reports"]) + 1
+    assert sorted(result.email_attachments) == [
+        "customer_behavior.csv",
+        "daily_revenue.csv",
+        "product_demand.csv",
+        "week_totals.csv",
+    ]
