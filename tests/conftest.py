@@ -22,7 +22,7 @@ if importlib.util.find_spec("pyflink") is None:
 # so its module- and session-scoped fixtures are built once: each test module is its own group, and
 # tests/terraform/ is one group (one synthesis, one checkov run). Groups are handed out longest first so
 # that no long one starts last; the weights are CPU seconds measured on this machine type.
-SHARED_GROUPS = ("tests/terraform/",)
+SHARED_GROUPS = ("tests/terraform/", "tests/exporter/test_analyst_")
 GROUP_WEIGHTS = {
     "tests/delivery/test_terraform_stacks.py": 70,
     "tests/delivery/test_revert_determinism.py": 60,

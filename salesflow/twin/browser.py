@@ -31,6 +31,10 @@ FLAGS = (
     "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", "--remote-debugging-pipe",
 )  # fmt: skip
 TIMEOUT_SECONDS = 60
+_WIRE = (
+    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+    "os.execv(sys.argv[3], sys.argv[3:])"
+)
 
 
 class BrowserError(RuntimeError):
@@ -104,12 +108,12 @@ def render(page: Path, width: int = 720, binary: str | None = None) -> RenderedP
     commands_read, commands_write = os.pipe()
     events_read, events_write = os.pipe()
 
-    # DevTools reads commands on fd 3 and writes replies on fd 4: the shell wires the pipes to them.
-    wire = f'exec "$0" "$@" 3<&{commands_read} 4>&{events_write}'
+    # DevTools reads commands on fd 3 and writes replies on fd 4: a Python trampoline wires the pipes to
+    # them and execs the browser (a shell cannot: dash redirects single-digit descriptors only).
     with tempfile.TemporaryDirectory(prefix="salesflow-chromium-") as profile:
         process = subprocess.Popen(
-            ["/bin/sh", "-c", wire, binary, *FLAGS, f"--user-data-dir={profile}",
-             f"--window-size={width},900", "about:blank"],
+            [sys.executable, "-c", _WIRE, str(commands_read), str(events_write), binary, *FLAGS,
+             f"--user-data-dir={profile}", f"--window-size={width},900", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

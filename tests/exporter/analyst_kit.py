@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -97,3 +101,34 @@ def verify_signed_url(url: str, public_key: rsa.RSAPublicKey) -> tuple[str, int,
         hashes.SHA1(),  # noqa: S303 - CloudFront
     )
     return unsigned, int(values["Expires"]), values["Key-Pair-Id"]
+
+
+# --- a real spreadsheet program: LibreOffice Calc, headless ---------------------------------------------
+LIBREOFFICE_INSTALL = "apt-get install -y --no-install-recommends libreoffice-calc-nogui"
+# Comma, double quote, UTF-8 (76), from line 1: the CSV import options of a UTF-8 file.
+UTF8_CSV_IMPORT = "CSV:44,34,76,1"
+
+
+def convert_to_xlsx(csv_files: list[Path], out_dir: Path, profile: Path) -> dict[str, Path]:
+    """One LibreOffice run converts every CSV to xlsx (start-up is the slow part); name -> xlsx path."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise AssertionError(f"LibreOffice is not installed: {LIBREOFFICE_INSTALL} (.ci/run does it)")
+    done = subprocess.run(
+        [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
+         f"--infilter={UTF8_CSV_IMPORT}", "--convert-to", "xlsx", "--outdir", str(out_dir),
+         *map(str, csv_files)],
+        capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+    )  # fmt: skip
+    converted = {path.stem: out_dir / f"{path.stem}.xlsx" for path in csv_files}
+    missing = [name for name, path in converted.items() if not path.is_file()]
+    assert not missing and done.returncode == 0, f"LibreOffice did not convert {missing}: {done.stderr}"
+    return converted
+
+
+def xlsx_rows(path: Path) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path, read_only=True).active
+    return [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]

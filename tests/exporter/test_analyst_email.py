@@ -18,14 +18,10 @@ from analyst_kit import (
     KEY_PAIR_ID,
     RECIPIENTS,
     SENDER,
-    SENDER_DOMAIN,
-    EmailRun,
     new_signing_key,
-    private_pem,
     verify_signed_url,
 )
 from cryptography.exceptions import InvalidSignature
-from exporter_testkit import Target
 
 from exporter.notice import NoticeError
 from exporter.notice.message import message_parts
@@ -33,22 +29,6 @@ from exporter.settings import SettingsError, settings_from_env
 from exporter.weeks import IsoWeek
 
 AGGREGATES = ["product_demand.csv", "customer_behavior.csv", "week_totals.csv", "daily_revenue.csv"]
-
-
-@pytest.fixture(scope="module")
-def email_run(aws, shared_lakehouse):
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in aws.environ().items():
-            patch.setenv(name, value)
-        key = new_signing_key()
-        secret_id = aws.put_secret(f"salesflow/test/download-signing-key-{id(key)}", private_pem(key))
-        aws.verify_sender_domain(SENDER_DOMAIN)
-        run = EmailRun(aws, Target(aws, shared_lakehouse), key, secret_id)
-        started = datetime.now(UTC)
-        first = run.export("2026-W45")
-        second = run.export("2026-W46")
-        finished = datetime.now(UTC)
-        yield run, first, second, (started, finished)
 
 
 def week_lines(generated_lines, week: str):
