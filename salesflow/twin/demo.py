@@ -213,8 +213,11 @@ def _run_exporter(
     options: DemoOptions, lakehouse: Any, data_end: datetime, result: DemoResult, echo: Callable[[str], None]
 ) -> None:
     """Invoke the Lambda handler as EventBridge Scheduler would, the Monday after the data ends."""
+    from zoneinfo import ZoneInfo
+
     from exporter.handler import handler
     from exporter.log import logger
+    from exporter.weeks import week_from_event
     from salesflow.ops.export import exporter_environment
     from salesflow.twin.local_aws import local_aws
 
@@ -231,17 +234,24 @@ def _run_exporter(
         ) | aws.environ()  # fmt: skip
         if environment.exporter.notify == "email":
             variables |= _demo_email(environment, aws)
-        echo(f"    S3/SNS endpoint {aws.endpoint_url}; event {{'scheduled_time': '{scheduled_time}'}}")
+        # The week before was exported by last week's run: its figures are what the e-mail compares with.
+        zone = ZoneInfo(environment.exporter.week_time_zone)
+        earlier = str(week_from_event({"scheduled_time": scheduled_time}, zone).previous())
+        echo(
+            f"    S3/SNS/SES endpoint {aws.endpoint_url}; events {{'week': '{earlier}'}} (last week's run), "
+            f"then {{'scheduled_time': '{scheduled_time}'}}"
+        )
         log_path = options.workdir / "exporter.log"
         with log_path.open("w", encoding="utf-8") as log, _patched_environ(variables):
             previous = logger.registered_handler.setStream(log)
             try:
+                handler({"week": earlier}, _LambdaContext())
                 response = handler({"scheduled_time": scheduled_time}, _LambdaContext())
             finally:
                 logger.registered_handler.setStream(previous)
         echo(f"    exporter logs (JSON, as CloudWatch would get them): {log_path}")
         result.week = response["week"]
-        objects = aws.objects(bucket, prefix)
+        objects = aws.objects(bucket, f"{prefix}/iso_week={result.week}/")
         result.s3_keys = sorted(f"{bucket}/{key}" for key in objects)
         result.reports = {f"{bucket}/{key}": data for key, data in objects.items()}
         manifest_key = next(key for key in objects if key.endswith("manifest.json"))
@@ -249,10 +259,10 @@ def _run_exporter(
         if environment.exporter.notify == "email":
             from exporter.notice.message import message_parts
 
-            [sent] = aws.sent_emails()
+            sent = aws.sent_emails()[-1]  # this week's (last week's run sent one too)
             result.email_text, result.email_html, result.email_attachments = message_parts(sent.raw)
         else:
-            messages = inbox.messages(wait_seconds=1)
+            messages = inbox.messages(wait_seconds=1)[-1:]
             result.notification = "\n".join(
                 f"{m.get('Subject', '')}\n{m.get('Message', '')}" for m in messages
             )
