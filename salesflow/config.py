@@ -251,7 +251,9 @@ class Exporter(Strict):
     @model_validator(mode="after")
     def _email_needs_its_settings(self) -> Exporter:
         if self.notify == "email" and (self.email is None or self.downloads is None):
-            raise ValueError("notify 'email' needs the email and downloads blocks (or set notify: sns)")
+            raise ValueError(
+                "notify 'email' needs the exporter.email and exporter.downloads blocks (or notify: sns)"
+            )
         return self
 
     @field_validator("week_time_zone")
