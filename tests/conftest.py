@@ -29,6 +29,7 @@ GROUP_WEIGHTS = {
     "tests/exporter/test_exporter_package.py": 60,
     "tests/terraform/": 55,
     "tests/twin/test_demo.py": 30,
+    "tests/exporter/test_analyst_": 25,
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
     "tests/exporter/test_exporter_failures.py": 15,
