@@ -199,7 +199,7 @@ class Aggregator:
         if lines.num_rows == 0:
             return
         spec, group, ordered = self.spec, self.group, self.ordered
-        inputs = sorted(spec.input_columns)
+        inputs = sorted(spec.used_columns)
         if inputs:
             coded = pa.table({name: codes.get(name, name in ordered)[0] for name in inputs})
         else:

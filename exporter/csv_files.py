@@ -1,7 +1,9 @@
 """Deterministic CSV files (RFC 4180: CRLF, quoted strings, UTF-8, header row) written with pyarrow.
 
 Timestamps become ISO-8601 UTC with milliseconds and a ``Z`` (the repo's interchange spelling),
-decimals keep their scale (``12.30``), integers are plain, nulls are empty fields.
+decimals keep their scale (``12.30``), integers are plain, nulls are empty fields. ``bom=True`` puts
+the UTF-8 byte-order mark before the header, so that Excel opens the file as UTF-8 (reports.yaml:
+``excel: true``); nothing else changes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pyarrow.csv as pacsv
 SLICE_ROWS = 4_096
 WRITE_OPTIONS = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed", batch_size=8192)
 NO_HEADER = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed", batch_size=8192)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,13 @@ class CsvWriter:
     ``order``: the header once, then the rows, exactly as one ``write_csv`` of all the rows would.
 
     Slices are rendered on a few threads (pyarrow releases the GIL) and written in order; at most
-    ``threads + 1`` rendered slices wait, so memory stays bounded whatever the file's size."""
+    ``threads + 1`` rendered slices wait, so memory stays bounded whatever the file's size. ``bom``
+    starts the file with the UTF-8 byte-order mark."""
 
-    def __init__(self, sink: Any, schema: pa.Schema, threads: int | None = None) -> None:
+    def __init__(self, sink: Any, schema: pa.Schema, threads: int | None = None, bom: bool = False) -> None:
         self.sink = sink
+        if bom:
+            sink.write(UTF8_BOM)
         self.schema = schema
         self.rows = 0
         self.workers = threads or min(4, os.cpu_count() or 1)
@@ -123,12 +129,16 @@ class CsvWriter:
 
 
 def write_csv(
-    table: pa.Table, path: Path, order: pa.Array | None = None, threads: int | None = None
+    table: pa.Table,
+    path: Path,
+    order: pa.Array | None = None,
+    threads: int | None = None,
+    bom: bool = False,
 ) -> CsvFile:
     """Write ``table`` (rows taken in ``order`` if given) to ``path`` slice by slice (see CsvWriter)."""
     with path.open("wb") as handle:
         sink = _HashingSink(handle)
-        writer = CsvWriter(sink, table.schema, threads)
+        writer = CsvWriter(sink, table.schema, threads, bom)
         writer.write(table, order)
         writer.close()
     return CsvFile(path=path, rows=writer.rows, bytes=sink.size, sha256=sink.digest.hexdigest())

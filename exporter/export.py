@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,9 @@ from exporter.aggregates import PAIR_ROWS, Aggregator, PairStore, Spill
 from exporter.catalog import load_table, open_catalog
 from exporter.csv_files import CsvWriter
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
+from exporter.derived import add_derived_columns
 from exporter.log import logger
+from exporter.notice import send_email_notice, ses_client
 from exporter.publish import (
     BOTO_CONFIG,
     COPY_THRESHOLD,
@@ -84,6 +88,7 @@ class ExportResult:
 class Clients:
     s3: Any
     sns: Any | None
+    ses: Any | None = None  # NOTIFY=email only
 
 
 def aws_clients(settings: Settings) -> Clients:
@@ -91,7 +96,10 @@ def aws_clients(settings: Settings) -> Clients:
 
     s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, config=BOTO_CONFIG)
     sns = boto3.client("sns", endpoint_url=settings.sns_endpoint_url, config=BOTO_CONFIG)
-    return Clients(s3=s3, sns=sns)
+    ses = None
+    if settings.notice.mode == "email":
+        ses = ses_client(settings.notice, s3.meta.region_name, BOTO_CONFIG)
+    return Clients(s3=s3, sns=sns, ses=ses)
 
 
 def bound_worker_threads(max_workers: int) -> None:
@@ -147,7 +155,8 @@ def run_export(
     spill = Spill(clients.s3, settings.export_bucket, f"{staging.root}/_spill")
     try:
         with staging.errors():
-            written = _write_reports(specs, plan, settings.max_workers, staging, spill, limits)
+            derive = partial(add_derived_columns, specs=specs, week=week, zone=settings.week_time_zone)
+            written = _write_reports(specs, plan, settings.max_workers, staging, spill, limits, derive)
         folder = week_prefix(settings.export_prefix, str(week))
         objects = [
             ReportObject(
@@ -184,7 +193,13 @@ def run_export(
         keys={item.report: item.key for item in objects},
         manifest=manifest,
     )
-    if clients.sns is not None and settings.sns_topic_arn:
+    if settings.notice.mode == "email":  # the analysts' HTML e-mail (exporter/notice/)
+        region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
+        ses = clients.ses or ses_client(settings.notice, region, BOTO_CONFIG)
+        sent = send_email_notice(settings, result, specs, clients.s3, ses)
+        result = replace(result, message_id=sent.message_id)
+        logger.info("analysts e-mailed", extra={"message_id": sent.message_id})
+    elif clients.sns is not None and settings.sns_topic_arn:
         region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
         subject, message = notification(settings, result, region)
         message_id = notify(clients.sns, settings.sns_topic_arn, subject, message)
@@ -217,7 +232,13 @@ class Written:
 
 
 def _write_reports(
-    specs: list[ReportSpec], plan: Any, max_workers: int, staging: Staging, spill: Spill, limits: Limits
+    specs: list[ReportSpec],
+    plan: Any,
+    max_workers: int,
+    staging: Staging,
+    spill: Spill,
+    limits: Limits,
+    derive: Callable[[pa.Table], pa.Table],
 ) -> Written:
     """Every report from the week's slices: listings stream to staging as the slices come (in order_time
     order, so the concatenation is the week's sorted listing); aggregates fold each slice on a side thread
@@ -228,7 +249,7 @@ def _write_reports(
     listings = {
         spec.name: (
             stream := staging.stream(spec.name),
-            CsvWriter(stream, plan.empty.select(list(spec.columns)).schema),
+            CsvWriter(stream, plan.empty.select(list(spec.columns)).schema, bom=spec.excel),
         )
         for spec in specs
         if spec.is_listing
@@ -238,6 +259,7 @@ def _write_reports(
         for rows, files_read in read_slices(plan, max_workers, limits.slice_rows):
             slices += 1
             written.files_read += files_read
+            rows = derive(rows)  # derived columns, e.g. order_date
             codes = ColumnCodes(rows)
             lines, dropped = drop_duplicate_lines(rows, codes)
             del rows
@@ -277,7 +299,7 @@ def _write_reports(
         else:
             stream = staging.stream(spec.name)
             table = aggregators.pop(spec.name).result()
-            writer = CsvWriter(stream, table.schema)
+            writer = CsvWriter(stream, table.schema, bom=spec.excel)
             writer.write(table)
             writer.close()
             rows = table.num_rows
@@ -303,7 +325,7 @@ def build_manifest(
     dropped: int,
 ) -> dict[str, Any]:
     """What the export contains; no clock reading, so the same data gives the same manifest."""
-    descriptions = {spec.name: spec.description for spec in specs}
+    by_name = {spec.name: spec for spec in specs}
     return {
         "week": str(week),
         "time_zone": settings.week_time_zone.key,
@@ -323,13 +345,20 @@ def build_manifest(
                 "rows": item.rows,
                 "bytes": item.staged.bytes,
                 "sha256": item.staged.sha256,
-                "description": descriptions[item.report],
+                "description": by_name[item.report].description,
+                **csv_encoding(by_name[item.report]),
             }
             for item in objects
         },
-        "format": "CSV, RFC 4180 (CRLF, header row), UTF-8; times ISO-8601 UTC; decimals at their scale",
+        "format": "CSV, RFC 4180 (CRLF, header row), UTF-8 (with a byte-order mark where a report's "
+        "'excel' is true); times ISO-8601 UTC; decimals at their scale",
         "exporter_version": __version__,
     }
+
+
+def csv_encoding(spec: ReportSpec) -> dict[str, Any]:
+    """What the manifest says of a report's bytes: Excel-friendly (a UTF-8 byte-order mark) or plain UTF-8."""
+    return {"excel": spec.excel, "encoding": "utf-8-sig" if spec.excel else "utf-8"}
 
 
 def _utc(moment: Any) -> str:

@@ -26,6 +26,8 @@ AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
 SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 DurationText = Annotated[str, Field(pattern=r"^[1-9][0-9]* (ms|s|min|h|d)$")]
+DomainName = Annotated[str, Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+KeyName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 
 _DURATION_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
 
@@ -239,6 +241,38 @@ class LambdaSettings(Strict):
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827]
 
 
+class AnalystEmail(Strict):
+    """The analysts' e-mail: sent through SES from a domain identity (Easy DKIM) to ``exporter.analysts``."""
+
+    sender_domain: DomainName
+    from_address: Email
+
+    @model_validator(mode="after")
+    def _sender_on_the_domain(self) -> AnalystEmail:
+        if self.from_address.rsplit("@", 1)[1].lower() != self.sender_domain:
+            raise ValueError(f"from_address must be an address at sender_domain {self.sender_domain!r}")
+        return self
+
+
+class Downloads(Strict):
+    """Signed HTTPS download links (CloudFront in front of the export bucket)."""
+
+    link_days: Annotated[int, Field(ge=1, le=90)] = 7
+    # CloudFront key group members; Terraform creates each key pair (private key: Secrets Manager).
+    signing_keys: Annotated[list[KeyName], Field(min_length=1, max_length=5)]
+    active_key: KeyName
+
+    @model_validator(mode="after")
+    def _active_key_is_listed(self) -> Downloads:
+        if len(set(self.signing_keys)) != len(self.signing_keys):
+            raise ValueError("signing_keys must be unique")
+        if self.active_key not in self.signing_keys:
+            raise ValueError(
+                f"active_key {self.active_key!r} must be one of signing_keys {self.signing_keys}"
+            )
+        return self
+
+
 class Exporter(Strict):
     schedule: Schedule
     week_time_zone: str
@@ -246,6 +280,17 @@ class Exporter(Strict):
     alarm_emails: Annotated[list[Email], Field(min_length=1)]
     reports: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]], Field(min_length=1)]
     lambda_: LambdaSettings = Field(alias="lambda")
+    notify: Literal["email", "sns"]
+    email: AnalystEmail | None = None
+    downloads: Downloads | None = None
+
+    @model_validator(mode="after")
+    def _email_needs_its_settings(self) -> Exporter:
+        if self.notify == "email" and (self.email is None or self.downloads is None):
+            raise ValueError(
+                "notify 'email' needs the exporter.email and exporter.downloads blocks (or notify: sns)"
+            )
+        return self
 
     @field_validator("week_time_zone")
     @classmethod

@@ -78,6 +78,12 @@ def test_unknown_field_is_rejected_so_no_secret_can_be_added(tmp_path: Path) -> 
         (("confluent", "flink", "dedup_window"), "6 h", "must stay within 6 h"),
         (("confluent", "tableflow", "storage"), "byob", "needs a byob block"),
         (("confluent", "kafka_cluster", "id"), "cluster-1", "confluent.kafka_cluster.id"),
+        (("exporter", "notify"), "pigeon", "allowed values: 'email' or 'sns'"),
+        (("exporter", "email"), None, "notify 'email' needs the exporter.email and exporter.downloads"),
+        (("exporter", "email", "from_address"), "me@elsewhere.example", "an address at sender_domain"),
+        (("exporter", "downloads", "active_key"), "k9", "must be one of signing_keys"),
+        (("exporter", "downloads", "signing_keys"), ["k1", "k1"], "signing_keys must be unique"),
+        (("exporter", "downloads", "link_days"), 0, "greater than or equal to 1"),
     ],
 )
 def test_invalid_values_are_explained(

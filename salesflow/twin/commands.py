@@ -73,7 +73,7 @@ def demo_command(
     Iceberg table, and the exporter's Lambda handler runs unchanged against a real S3/SNS endpoint
     (moto server on 127.0.0.1), triggered by a scheduler-shaped event for the last generated week.
     """
-    from salesflow.twin.demo import DemoOptions, run_demo
+    from salesflow.twin.demo import DEMO_DOWNLOAD_URL, DemoOptions, run_demo
 
     environment = load_or_fail(env)
     options = DemoOptions(
@@ -110,7 +110,7 @@ def demo_command(
     click.echo(
         f"  PII check                 {verdict}: {len(result.pii_leaks)} of {result.pii_values_checked:,} "
         "generated PII values found in the lines, the Iceberg files, the CSVs, the manifest and "
-        "the SNS message"
+        + ("the analysts' e-mail" if result.email_html else "the SNS message")
     )
     for leak in result.pii_leaks[:10]:
         click.echo(f"    leak: {leak}")
@@ -129,6 +129,11 @@ def demo_command(
     click.echo("  manifest.json")
     click.echo("    " + json.dumps(manifest, indent=2).replace("\n", "\n    "))
     click.echo(f"  CSVs copied to            {result.copied_to}/")
+    if result.email_html:
+        click.echo(
+            f"  the analysts' e-mail      {result.copied_to / 'email.html'} (open it in a browser), "
+            f"{result.copied_to / 'email.txt'}; links signed for {DEMO_DOWNLOAD_URL} (a placeholder)"
+        )
     click.echo(
         "  stage timings             "
         + ", ".join(f"{name} {secs:.1f} s" for name, secs in result.timings.items())

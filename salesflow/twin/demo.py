@@ -4,7 +4,12 @@ generate events -> production Flink statements (local Apache Flink) -> Iceberg t
 commit-sized batches like Tableflow; files in moto S3) -> the exporter's Lambda handler, unchanged,
 reading the table through an Iceberg REST catalog as Tableflow serves it (OAuth2 client credentials,
 vended S3 credentials; ``catalog="sql"``: a SQLite SQL catalog with a local warehouse instead) and
-writing to a real S3/SNS HTTP endpoint (moto server on 127.0.0.1) -> CSVs copied to ./out/.
+writing to a real S3/SNS/SES HTTP endpoint (moto server on 127.0.0.1) -> CSVs and the analysts' e-mail
+(``email.html``, ``email.txt``, as SES received it) copied to ./out/.
+
+The e-mail's download links are signed with a key made for this run only (stored in moto's Secrets
+Manager, as Terraform stores the real one) for a placeholder CloudFront domain that never resolves
+(``DEMO_DOWNLOAD_URL``, RFC 2606 ``.invalid``): the links have the real shape but lead nowhere.
 
 Everything lives under the work directory, which is cleared at the start of each run.
 """
@@ -36,6 +41,8 @@ from salesflow.events.records import format_timestamp
 from salesflow.sql.local_io import pii_leaks
 
 DEMO_PEPPER = "salesflow-demo-pepper"  # a local-only pepper: the demo's customer keys mean nothing elsewhere
+DEMO_DOWNLOAD_URL = "https://downloads.salesflow-demo.invalid"  # stands in for the CloudFront domain
+DEMO_KEY_PAIR_ID = "KDEMO0SALESFLOW"  # stands in for the CloudFront public key id
 # Files and folders the demo owns inside the work directory (a re-run removes exactly these).
 _OWNED = ("events.jsonl", "lines.jsonl", "lakehouse", "flink.log", "exporter.log")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -68,6 +75,9 @@ class DemoResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     s3_keys: list[str] = field(default_factory=list)
     notification: str = ""
+    email_html: str = ""
+    email_text: str = ""
+    email_attachments: dict[str, bytes] = field(default_factory=dict, repr=False)
     pii_leaks: list[str] = field(default_factory=list)
     pii_values_checked: int = 0
     copied_to: Path | None = None
@@ -159,6 +169,9 @@ def _run_demo(options: DemoOptions, echo: Callable[[str], None], stack: contextl
         cells = {"lines.jsonl": _json_strings(result.lines)}
         cells |= {f"s3://{key}": _output_cells(key, data) for key, data in result.reports.items()}
         cells["sns message"] = _free_text_cells(result.notification)
+        cells["e-mail"] = _free_text_cells(f"{result.email_text}\n{result.email_html}")
+        cells |= {f"e-mail attachment {name}": _output_cells(name, data)
+                  for name, data in result.email_attachments.items()}  # fmt: skip
         cells["iceberg data files"] = _iceberg_cells(table)
         result.pii_values_checked = sum(len(values) for values in stats.pii.values())
         result.pii_leaks = [
@@ -172,6 +185,8 @@ def _run_demo(options: DemoOptions, echo: Callable[[str], None], stack: contextl
     if options.catalog == "rest":
         _mirror_table_files(table, workdir / "lakehouse" / "warehouse")
     result.copied_to = _copy_reports(result, options.out_dir)
+    if result.email_html:
+        echo(f"    the analysts' e-mail: {result.copied_to / 'email.html'} and email.txt")
     return result
 
 
@@ -234,8 +249,11 @@ def _run_exporter(
     echo: Callable[[str], None],
 ) -> None:
     """Invoke the Lambda handler as EventBridge Scheduler would, the Monday after the data ends."""
+    from zoneinfo import ZoneInfo
+
     from exporter.handler import handler
     from exporter.log import logger
+    from exporter.weeks import week_from_event
     from salesflow.ops.export import exporter_environment
     from salesflow.twin.rest_catalog import RestCatalogTwin
 
@@ -257,23 +275,38 @@ def _run_exporter(
     if twin is not None:
         variables |= twin.environ()
         echo(f"    Iceberg REST catalog {catalog_uri} (OAuth2 client credentials, vended S3 credentials)")
-    echo(f"    S3/SNS endpoint {aws.endpoint_url}; event {{'scheduled_time': '{scheduled_time}'}}")
+    if environment.exporter.notify == "email":
+        variables |= _demo_email(environment, aws)
+    # The week before was exported by last week's run: its figures are what the e-mail compares with.
+    zone = ZoneInfo(environment.exporter.week_time_zone)
+    earlier = str(week_from_event({"scheduled_time": scheduled_time}, zone).previous())
+    echo(
+        f"    S3/SNS/SES endpoint {aws.endpoint_url}; events {{'week': '{earlier}'}} (last week's run), "
+        f"then {{'scheduled_time': '{scheduled_time}'}}"
+    )
     log_path = options.workdir / "exporter.log"
     with log_path.open("w", encoding="utf-8") as log, _patched_environ(variables):
         previous = logger.registered_handler.setStream(log)
         try:
+            handler({"week": earlier}, _LambdaContext())
             response = handler({"scheduled_time": scheduled_time}, _LambdaContext())
         finally:
             logger.registered_handler.setStream(previous)
     echo(f"    exporter logs (JSON, as CloudWatch would get them): {log_path}")
     result.week = response["week"]
-    objects = aws.objects(bucket, prefix)
+    objects = aws.objects(bucket, f"{prefix}/iso_week={result.week}/")
     result.s3_keys = sorted(f"{bucket}/{key}" for key in objects)
     result.reports = {f"{bucket}/{key}": data for key, data in objects.items()}
     manifest_key = next(key for key in objects if key.endswith("manifest.json"))
     result.manifest = json.loads(objects[manifest_key])
-    messages = inbox.messages(wait_seconds=1)
-    result.notification = "\n".join(f"{m.get('Subject', '')}\n{m.get('Message', '')}" for m in messages)
+    if environment.exporter.notify == "email":
+        from exporter.notice.message import message_parts
+
+        sent = aws.sent_emails()[-1]  # this week's (last week's run sent one too)
+        result.email_text, result.email_html, result.email_attachments = message_parts(sent.raw)
+    else:
+        messages = inbox.messages(wait_seconds=1)[-1:]
+        result.notification = "\n".join(f"{m.get('Subject', '')}\n{m.get('Message', '')}" for m in messages)
     if twin is not None:
         result.vended_credentials = twin.vended
         result.catalog = (
@@ -282,6 +315,30 @@ def _run_exporter(
         )
     else:
         result.catalog = f"SQL catalog {catalog_uri} (table files in {warehouse})"
+
+
+def _demo_email(environment: Environment, aws: Any) -> dict[str, str]:
+    """What Terraform provides in the cloud, made locally: a verified SES sender domain and a signing key
+    in Secrets Manager (a new RSA key per run: the demo's links are only ever checked, never served)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from salesflow.ops.export import email_environment
+
+    assert environment.exporter.email is not None
+    aws.verify_sender_domain(environment.exporter.email.sender_domain)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    secret = aws.put_secret(f"salesflow/{environment.name}/exporter/download-signing-key-demo", pem)
+    return email_environment(
+        environment,
+        download_base_url=DEMO_DOWNLOAD_URL,
+        key_pair_id=DEMO_KEY_PAIR_ID,
+        signing_key_secret_id=secret,
+        configuration_set=f"salesflow-{environment.name}-analyst-email",
+    )
 
 
 @contextlib.contextmanager
@@ -301,7 +358,7 @@ def _patched_environ(variables: dict[str, str]) -> Iterator[None]:
 # PII search: every distinct text value of every output. Numbers are measures (counts, amounts) and are
 # left out, or a five-digit postal code would "leak" whenever a count happens to equal it.
 def _output_cells(key: str, data: bytes) -> set[str]:
-    text = data.decode("utf-8")
+    text = data.decode("utf-8-sig")  # analyst-facing CSVs start with a byte-order mark
     if key.endswith(".json"):
         return _json_strings(json.loads(text))
     return {cell for row in csv.reader(io.StringIO(text)) for cell in row if not _NUMBER.fullmatch(cell)}
@@ -344,4 +401,7 @@ def _copy_reports(result: DemoResult, out_dir: Path) -> Path:
     target.mkdir(parents=True)
     for key, data in result.reports.items():
         (target / key.rsplit("/", 1)[-1]).write_bytes(data)
+    if result.email_html:
+        (target / "email.html").write_text(result.email_html, encoding="utf-8")
+        (target / "email.txt").write_text(result.email_text, encoding="utf-8")
     return target

@@ -83,6 +83,7 @@ class SecureBucket(Construct):
         log_to: tuple[S3Bucket, str] | None,
         extra_policy: Sequence[Statement] = (),
         lifecycle: TerraformResourceLifecycle | None = None,
+        object_ownership: str = "BucketOwnerEnforced",
     ) -> None:
         super().__init__(scope, id_)
         bucket = S3Bucket(self, id_, bucket=name, force_destroy=False, lifecycle=lifecycle)
@@ -97,11 +98,11 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(
+        self.ownership = S3BucketOwnershipControls(
             self,
             f"{id_}_ownership",
             bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+            rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership),
         )
         S3BucketVersioningA(
             self,
@@ -153,10 +154,14 @@ class SecureBucket(Construct):
             principals=[anyone()],
             conditions=[condition("Bool", "aws:SecureTransport", "false")],
         )
-        policy = DataAwsIamPolicyDocument(
-            self, f"{id_}_policy_document", statement=[deny_plain_http, *extra_policy]
-        )
-        S3BucketPolicy(self, f"{id_}_policy", bucket=bucket.id, policy=policy.json)
+        self._statements = [deny_plain_http, *extra_policy]
+        self._policy = DataAwsIamPolicyDocument(self, f"{id_}_policy_document", statement=self._statements)
+        S3BucketPolicy(self, f"{id_}_policy", bucket=bucket.id, policy=self._policy.json)
+
+    def allow(self, *statements: Statement) -> None:
+        """Add statements to the bucket policy (for a reader created after the bucket, e.g. CloudFront)."""
+        self._statements.extend(statements)
+        self._policy.put_statement(self._statements)
 
     def part(self, suffix: str) -> TerraformResource:
         """The bucket (``""``) or one of its settings (``"_versioning"``, ``"_policy"``, ...)."""

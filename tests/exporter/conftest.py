@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from analyst_kit import SENDER_DOMAIN, EmailRun, new_signing_key, private_pem
 from exporter_testkit import Target, clean_lines
 
 from salesflow.events.generator import GenerationStats
@@ -95,3 +97,26 @@ def target_for(aws: LocalAws, rest_twin: RestCatalogTwin) -> Callable[[Any], Tar
 @pytest.fixture
 def shared_target(aws: LocalAws, shared_lakehouse, rest_twin: RestCatalogTwin) -> Target:
     return Target(aws, shared_lakehouse, rest_twin)
+
+
+@pytest.fixture(scope="session")
+def email_run(
+    aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Lakehouse | S3Lakehouse
+) -> Iterator[tuple]:
+    """Weeks 2026-W45 and W46 exported in e-mail mode (W45 is W46's previous week): (run, first, second,
+    (started, finished)) with first/second = (ExportResult, SentEmail). tests/exporter/test_analyst_*.py
+    share it (one xdist group, tests/conftest.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        twin = rest_twin.environ() if catalog == "rest" else {}
+        for name, value in (aws.environ() | twin).items():
+            patch.setenv(name, value)
+        patch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
+        key = new_signing_key()
+        secret_id = aws.put_secret(f"salesflow/test/download-signing-key-{id(key)}", private_pem(key))
+        aws.verify_sender_domain(SENDER_DOMAIN)
+        run = EmailRun(aws, Target(aws, shared_lakehouse, rest_twin), key, secret_id)
+        started = datetime.now(UTC)
+        first = run.export("2026-W45")
+        second = run.export("2026-W46")
+        finished = datetime.now(UTC)
+        yield run, first, second, (started, finished)

@@ -25,7 +25,8 @@ from salesflow.twin.lakehouse import (
 from salesflow.twin.local_aws import LocalAws, SnsInbox
 from salesflow.twin.rest_catalog import S3Lakehouse
 
-ALL_REPORTS = "order_lines,product_demand,customer_behavior"
+ALL_REPORTS = "order_lines,product_demand,customer_behavior,week_totals,daily_revenue"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 PEPPER = "test-pepper-not-a-secret"
@@ -108,6 +109,47 @@ def customer_behavior(lines: list[dict[str, Any]]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def week_totals(lines: list[dict[str, Any]]) -> list[list[str]]:
+    per_customer: dict[str, set[str]] = defaultdict(set)
+    for line in lines:
+        per_customer[line["customer_key"]].add(line["order_id"])
+    units = sum(line["quantity"] for line in lines)
+    return [
+        [
+            str(len({line["order_id"] for line in lines})),
+            str(len(per_customer)),
+            str(sum(1 for placed in per_customer.values() if len(placed) > 1)),
+            str(len(lines)),
+            str(units) if lines else "",
+        ]
+    ]
+
+
+def daily_revenue(lines: list[dict[str, Any]], zone: Any) -> list[list[str]]:
+    """Per local day (``zone``), channel and currency: orders, lines, revenue."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        day = _instant(line["order_time"]).astimezone(zone).date().isoformat()
+        groups[(day, line["channel"], line["currency"])].append(line)
+    return [
+        [
+            *key,
+            str(len({line["order_id"] for line in groups[key]})),
+            str(len(groups[key])),
+            str(sum(Decimal(line["line_amount"]) for line in groups[key])),
+        ]
+        for key in sorted(groups)
+    ]
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    """Rows of a report CSV (its byte-order mark, if any, is not part of the first cell)."""
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
 class Target:

@@ -59,8 +59,8 @@ def test_copy_failure_leaves_no_manifest_and_no_reports_then_a_retry_succeeds(sh
 @pytest.mark.slow  # standard-mode retry back-off: about 15 s
 def test_manifest_failure_removes_the_reports_this_run_published(shared_target) -> None:
     clients = shared_target.clients()
-    # PutObject: 3 staged CSVs (attempts 1-3), then the manifest (4 and its retries).
-    fail_requests(clients.s3, "PutObject", failing=set(range(4, 100)))
+    # PutObject: 5 staged CSVs (attempts 1-5), then the manifest (6 and its retries).
+    fail_requests(clients.s3, "PutObject", failing=set(range(6, 100)))
     with pytest.raises(PublishError, match="writing the manifest"):
         shared_target.export("2026-W46", clients=clients)
     assert shared_target.objects() == {}
@@ -81,7 +81,7 @@ def test_a_transient_s3_error_is_retried(shared_target) -> None:
     clients = shared_target.clients()
     attempts = fail_requests(clients.s3, "PutObject", failing={1, 4})
     shared_target.export("2026-W46", clients=clients)
-    assert len(attempts) == 6  # 3 CSVs + manifest + 2 retries
+    assert len(attempts) == 8  # 5 CSVs + manifest + 2 retries
     assert "weekly/iso_week=2026-W46/manifest.json" in shared_target.objects()
 
 

@@ -478,6 +478,17 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
         "MAX_WORKERS": str(settings.max_workers),
         "POWERTOOLS_SERVICE_NAME": "salesflow-exporter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # The analysts' e-mail (exporter.notify: email; tests/terraform/test_analyst_delivery.py).
+        "NOTIFY": "email",
+        "EMAIL_FROM": environment.exporter.email.from_address,
+        "EMAIL_TO": ",".join(environment.exporter.analysts),
+        "EMAIL_CONFIGURATION_SET": (
+            "${aws_sesv2_configuration_set.analyst_email_configuration.configuration_set_name}"
+        ),
+        "DOWNLOAD_BASE_URL": "https://${aws_cloudfront_distribution.downloads.domain_name}",
+        "DOWNLOAD_KEY_PAIR_ID": "${aws_cloudfront_public_key.download_public_key_k1.id}",
+        "DOWNLOAD_SIGNING_KEY_SECRET_ID": "${aws_secretsmanager_secret.download_signing_key_k1_secret.arn}",
+        "DOWNLOAD_LINK_DAYS": "7",
     }
     assert has_resource(
         text,
@@ -528,6 +539,19 @@ def test_exporter_role_has_exactly_the_listed_permissions(synthesized: dict, env
             ("${aws_cloudwatch_log_group.exporter_logs.arn}:*",),
         ),
         "SendFailedRunsToQueue": (("sqs:SendMessage",), ("${aws_sqs_queue.exporter_failures.arn}",)),
+        # exporter.notify: email (dev and prod): send through SES, read and decrypt the signing key.
+        "SendAnalystEmail": (
+            ("ses:SendRawEmail",),
+            (
+                "${aws_sesv2_email_identity.analyst_email_identity.arn}",
+                "${aws_sesv2_configuration_set.analyst_email_configuration.arn}",
+            ),
+        ),
+        "ReadDownloadSigningKey": (
+            ("secretsmanager:GetSecretValue",),
+            ("${aws_secretsmanager_secret.download_signing_key_k1_secret.arn}",),
+        ),
+        "DecryptDownloadSigningKey": (("kms:Decrypt",), ("${aws_kms_key.exporter_key.arn}",)),
     }
     byob = environment.confluent.tableflow.byob
     if byob is not None:
@@ -541,9 +565,8 @@ def test_exporter_role_has_exactly_the_listed_permissions(synthesized: dict, env
         f"s3.{region}.amazonaws.com",
         f"sns.{region}.amazonaws.com",
     ]
-    assert statements["DecryptCatalogCredential"]["condition"][0]["values"] == [
-        f"secretsmanager.{region}.amazonaws.com"
-    ]
+    for sid in ("DecryptCatalogCredential", "DecryptDownloadSigningKey"):
+        assert statements[sid]["condition"][0]["values"] == [f"secretsmanager.{region}.amazonaws.com"]
     assert all(
         statement["effect"] == "Allow" and "*" not in statement["resources"]
         for statement in statements.values()
@@ -602,12 +625,10 @@ def test_notifications_and_alarms(synthesized: dict, env: str) -> None:
             "aws_sns_topic",
             {"name": f"salesflow-{env}-{topic}", "kms_master_key_id": "${aws_kms_key.exporter_key.arn}"},
         )
-    for address in environment.exporter.analysts:
-        assert has_resource(
-            text,
-            "aws_sns_topic_subscription",
-            {"topic_arn": "${aws_sns_topic.exports_topic.arn}", "protocol": "email", "endpoint": address},
-        )
+    # The analysts get the SES e-mail (notify: email): nobody is subscribed to the exports topic.
+    assert environment.exporter.notify == "email"
+    subscriptions = _resources(text, "aws_sns_topic_subscription").values()
+    assert not [item for item in subscriptions if item["topic_arn"] == "${aws_sns_topic.exports_topic.arn}"]
     for address in environment.exporter.alarm_emails:
         assert has_resource(
             text,
