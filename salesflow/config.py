@@ -414,6 +414,9 @@ class BootstrapNames:
         self.prefix = f"salesflow-{environment.name}"
         self.boundary_policy = f"{self.prefix}-workload-boundary"
         self.read_policy = f"{self.prefix}-pipeline-read"
+        # What deploy manages for the analysts' delivery (CloudFront, SES): beside the role's inline policy,
+        # which IAM caps at 10,240 characters per role.
+        self.delivery_policy = f"{self.prefix}-pipeline-deploy-delivery"
         self.key_alias = f"alias/{self.prefix}-bootstrap"
         self.access_log_bucket = f"{environment.aws.state_backend.bucket}-access-logs"
         self.confluent_terraform_account = f"{self.prefix}-terraform"

@@ -67,6 +67,12 @@ class PipelineRoles(Construct):
             "salesflow: what plans of the Confluent, Flink and AWS stacks read",
             policies.read(where),
         )
+        delivery = self._managed(
+            "pipeline_deploy_delivery",
+            names.delivery_policy,
+            "salesflow: what deploys of the analysts' download links and e-mail sender manage",
+            policies.analyst_delivery(where, manage=True),
+        )
         exporter = function_name(where.environment)
         permissions: dict[str, Sequence[Statement]] = {
             "plan": policies.plan(where),
@@ -95,6 +101,8 @@ class PipelineRoles(Construct):
             )
             if purpose in ("plan", "deploy"):
                 IamRolePolicyAttachment(self, f"{purpose}_role_reads", role=role.name, policy_arn=read.arn)
+            if purpose == "deploy":
+                IamRolePolicyAttachment(self, "deploy_role_delivery", role=role.name, policy_arn=delivery.arn)
             self.roles[purpose] = role
 
     def _managed(self, id_: str, name: str, description: str, statements: Sequence[Statement]) -> IamPolicy:

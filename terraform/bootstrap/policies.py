@@ -196,6 +196,7 @@ def read(scope: Scope) -> list[Statement]:
             "ReadLogGroupTags", ["logs:ListTagsForResource", "logs:ListTagsLogGroup"], [scope.log_groups]
         ),
         statement("ReadSchedules", ["scheduler:GetSchedule"], [scope.schedules]),
+        *analyst_delivery(scope, manage=False),
         statement(
             "ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], [scope.alarms]
         ),
@@ -212,7 +213,8 @@ def read(scope: Scope) -> list[Statement]:
             ["sns:GetSubscriptionAttributes", "logs:DescribeLogGroups", "kms:ListAliases"],
             ["*"],
         ),
-        # Plans read the Confluent keys and the pepper: the Flink stack's provider and SQL need them.
+        # Plans read the Confluent keys and the pepper (the Flink stack's provider and SQL need them) and
+        # refresh the exporter's signing-key secrets.
         statement(
             "ReadPipelineSecrets",
             [
@@ -220,7 +222,7 @@ def read(scope: Scope) -> list[Statement]:
                 "secretsmanager:DescribeSecret",
                 "secretsmanager:GetResourcePolicy",
             ],
-            [scope.confluent_secrets, scope.pepper_secret],
+            [scope.confluent_secrets, scope.exporter_secrets, scope.pepper_secret],
         ),
         statement("DecryptPipelineSecrets", ["kms:Decrypt"], [scope.keys], conditions=[via_secrets, env_tag]),
         # The artifact bucket is SSE-KMS with the bootstrap key: reading a zip (the guard, and Lambda
@@ -230,6 +232,101 @@ def read(scope: Scope) -> list[Statement]:
             [statement("ReadTableflowBucketSettings", list(BUCKET_READS), [scope.bucket(byob.bucket)])]
             if byob is not None
             else []
+        ),
+    ]
+
+
+def analyst_delivery(scope: Scope, manage: bool) -> list[Statement]:
+    """The analysts' download links (CloudFront) and e-mail sender (SES): reads for every plan, writes for
+    deploy. Split by resource type as IAM authorizes them; public keys, key groups and creating an origin
+    access control have no resource-level permissions (Resource "*")."""
+
+    def crud(kind: str, *extra: str) -> list[str]:
+        verbs = ("Create", "Update", "Delete", "Get") if manage else ("Get",)
+        return [f"{verb}{kind}" for verb in verbs] + list(extra)
+
+    def actions(service: str, names: list[str]) -> list[str]:
+        return [f"{service}:{name}" for name in names]
+
+    tags = ["TagResource", "UntagResource", "ListTagsForResource"] if manage else ["ListTagsForResource"]
+    identity, sets = scope.email_identity, scope.configuration_sets
+    identity_writes = ["DeleteEmailIdentity", "PutEmailIdentityDkimSigningAttributes"] if manage else []
+    set_writes = [
+        f"{verb}ConfigurationSet{what}"
+        for verb, what in (
+            ("Delete", ""), ("Create", "EventDestination"), ("Update", "EventDestination"),
+            ("Delete", "EventDestination"), ("Put", "DeliveryOptions"), ("Put", "ReputationOptions"),
+            ("Put", "SendingOptions"), ("Put", "SuppressionOptions"),
+        )
+    ] if manage else []  # fmt: skip
+    verb = "Manage" if manage else "Read"
+    return [
+        statement(
+            f"{verb}DownloadDistributions",
+            actions("cloudfront", crud("Distribution", *tags)),
+            [scope.cloudfront("distribution")],
+        ),
+        statement(
+            f"{verb}DownloadOriginAccess",
+            actions(
+                "cloudfront", [name for name in crud("OriginAccessControl") if not name.startswith("Create")]
+            ),
+            [scope.cloudfront("origin-access-control")],
+        ),
+        statement(
+            f"{verb}DownloadHeaders",
+            actions("cloudfront", crud("ResponseHeadersPolicy")),
+            [scope.cloudfront("response-headers-policy")],
+        ),
+        statement(
+            f"{verb}DownloadSigningKeys",
+            actions(
+                "cloudfront",
+                crud("PublicKey") + crud("KeyGroup") + (["CreateOriginAccessControl"] if manage else []),
+            ),
+            ["*"],
+        ),
+        # Creating an SES identity or configuration set is authorized on "*": bound, like CreateKey, to the
+        # tags the AWS provider's default_tags send.
+        *(
+            [
+                statement(
+                    "CreateEmailSender",
+                    ["ses:CreateEmailIdentity", "ses:CreateConfigurationSet"],
+                    ["*"],
+                    conditions=[
+                        condition("StringEquals", "aws:RequestTag/environment", scope.environment.name),
+                        condition(
+                            "StringNotEquals", "aws:RequestTag/stack", f"{scope.environment.name}-bootstrap"
+                        ),
+                    ],
+                )
+            ]
+            if manage
+            else []
+        ),
+        *(
+            [
+                statement(
+                    f"{verb}EmailIdentity",
+                    actions(
+                        "ses",
+                        ["GetEmailIdentity", *identity_writes, *tags],
+                    ),
+                    identity,
+                )
+            ]
+            if identity
+            else []
+        ),
+        statement(
+            f"{verb}EmailConfiguration",
+            actions(
+                "ses",
+                ["GetConfigurationSet", "GetConfigurationSetEventDestinations", *set_writes, *tags]
+                + (["PutEmailIdentityConfigurationSetAttributes"] if manage else []),
+            ),
+            [*identity, sets] if manage else [sets],
         ),
     ]
 
@@ -311,7 +408,9 @@ def deploy(scope: Scope) -> list[Statement]:
             ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
             [scope.aliases, scope.keys],
         ),
-        statement("ManageConfluentSecrets", list(SECRET_WRITES), [scope.confluent_secrets]),
+        statement(
+            "ManagePipelineSecrets", list(SECRET_WRITES), [scope.confluent_secrets, scope.exporter_secrets]
+        ),
         statement(
             "CreateRolesWithTheBoundary",
             list(BOUNDED_ROLE_WRITES),
@@ -421,7 +520,14 @@ def boundary(scope: Scope) -> list[Statement]:
         statement("WorkloadQueues", ["sqs:SendMessage"], [scope.named("sqs")]),
         statement("WorkloadLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{scope.log_groups}:*"]),
         statement("WorkloadInvokes", ["lambda:InvokeFunction"], [scope.functions]),
-        statement("WorkloadReadsConfluentKeys", ["secretsmanager:GetSecretValue"], [scope.confluent_secrets]),
+        statement(
+            "WorkloadReadsPipelineSecrets",
+            ["secretsmanager:GetSecretValue"],
+            [scope.confluent_secrets, scope.exporter_secrets],
+        ),
+        statement(
+            "WorkloadSendsEmail", ["ses:SendRawEmail"], [*scope.email_identity, scope.configuration_sets]
+        ),
         statement(
             "WorkloadUsesEnvironmentKeys",
             ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -70,7 +70,7 @@ class Scope:
 
     @property
     def bootstrap_policies(self) -> str:
-        """Managed policies are the bootstrap's only (the boundary, the pipelines' read policy)."""
+        """Managed policies are the bootstrap's only (the boundary, the pipelines' read and delivery policies)."""
         return self.iam(f"policy/{self.prefix}-*")
 
     @property
@@ -97,14 +97,37 @@ class Scope:
 
     @property
     def managed_buckets(self) -> list[str]:
-        """Buckets of the AWS stack: the exports and their access logs."""
+        """Buckets of the AWS stack: the exports, their access logs and the download links' logs."""
         export = self.environment.aws.export.bucket
-        return [self.bucket(export), self.bucket(f"{export}-access-logs")]
+        return [
+            self.bucket(export),
+            self.bucket(f"{export}-access-logs"),
+            self.bucket(f"{export}-download-logs"),
+        ]
 
     @property
     def confluent_secrets(self) -> str:
         """API keys the Confluent stack hands on (``salesflow/<env>/confluent/...``)."""
         return self.arn("secretsmanager", f"secret:salesflow/{self.environment.name}/confluent/*")
+
+    @property
+    def exporter_secrets(self) -> str:
+        """Secrets the AWS stack makes for the exporter (``salesflow/<env>/exporter/...``: signing keys)."""
+        return self.arn("secretsmanager", f"secret:salesflow/{self.environment.name}/exporter/*")
+
+    def cloudfront(self, kind: str) -> str:
+        """CloudFront objects of this account (a global service: no region in the ARN)."""
+        return f"arn:aws:cloudfront::{self.account_id}:{kind}/*"
+
+    @property
+    def email_identity(self) -> list[str]:
+        """The analysts' SES sender identity (the configured domain), when the environment has one."""
+        email = self.environment.exporter.email
+        return [self.arn("ses", f"identity/{email.sender_domain}")] if email is not None else []
+
+    @property
+    def configuration_sets(self) -> str:
+        return self.arn("ses", f"configuration-set/{self.prefix}-*")
 
     def named(self, service: str, kind: str = "") -> str:
         """``arn:aws:<service>:<region>:<account>:<kind><prefix>-*``: an object under the name prefix."""

@@ -31,11 +31,21 @@ ARN_OF = {
     "aws_sqs_queue": lambda name: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
     "aws_lambda_function": lambda name: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
     "aws_cloudwatch_log_group": lambda name: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
+    "aws_cloudfront_distribution": lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/E{name.upper()}",
+    "aws_sesv2_email_identity": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{name}",
+    "aws_sesv2_configuration_set": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/{name}",
     "aws_secretsmanager_secret": lambda name: (
         f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
     ),
 }
-NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", "aws_kms_key": None}
+NAME_ATTRIBUTE = {
+    "aws_s3_bucket": "bucket",
+    "aws_lambda_function": "function_name",
+    "aws_kms_key": None,
+    "aws_cloudfront_distribution": None,
+    "aws_sesv2_email_identity": "email_identity",
+    "aws_sesv2_configuration_set": "configuration_set_name",
+}
 # Outputs of the Confluent stack that policies refer to, by environment.
 REMOTE_OUTPUTS = {
     "exporter_catalog_secret_arn": lambda env: ARN_OF["aws_secretsmanager_secret"](

@@ -154,7 +154,7 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         # The exporter: Tableflow's data-plane read of the clean topic, nothing else.
         ("exporter", "DeveloperRead", f"{kafka}/topic={clean}"),
         # The pull requests' dry runs: statements in the environment, read access to what they plan.
-        ("verifier", "FlinkDeveloper", "${confluent_environment.environment.resource_name}"),
+        ("verifier", "FlinkDeveloper", "${data.confluent_environment.environment.resource_name}"),
         ("verifier", "DeveloperRead", f"{kafka}/topic={raw}"),
         ("verifier", "DeveloperRead", f"{registry}/subject={raw}-value"),
         ("verifier", "DeveloperRead", f"{kafka}/topic={clean}"),
