@@ -37,14 +37,23 @@ DEV = {
     ("Lambda compute", "salesflow-dev-exporter (arm64, 1024 MB)"): D("0.001740"),  # 130.5 x 0.0000133334
     ("S3 storage", "salesflow-exports-dev"): D("0.004076"),  # 0.166377 x 0.0245
     ("S3 storage", "salesflow-artifacts-dev"): D("0.049000"),  # 2 x 0.0245
+    # other_bucket_gb (1 GB assumed) each: the state bucket, its access logs, the download logs.
+    ("S3 storage", "salesflow-tfstate-dev"): D("0.024500"),
+    ("S3 storage", "salesflow-tfstate-dev-access-logs"): D("0.024500"),
+    ("S3 storage", "salesflow-exports-dev-download-logs"): D("0.024500"),
     ("S3 storage", "salesflow-exports-dev-access-logs"): D("0.002450"),  # 0.1 x 0.0245
     ("Secrets Manager", "salesflow/dev/confluent/exporter-tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/flink-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/flink-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/tableflow-api-key"): D("0.400000"),
-    ("Secrets Manager", "salesflow/dev/pii-pepper (created outside this repository)"): D("0.400000"),
+    ("Secrets Manager", "salesflow/dev/pii-pepper"): D("0.400000"),  # made by dev-bootstrap
+    ("Secrets Manager", "salesflow/dev/confluent/smoke-credentials"): D("0.400000"),
+    ("Secrets Manager", "salesflow/dev/exporter/download-signing-key-k1"): D("0.400000"),
+    ("Secrets Manager", "salesflow/dev/bootstrap/confluent-plan-cloud-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/dev/bootstrap/confluent-deploy-cloud-api-key"): D("0.400000"),
     ("KMS key", "aws_kms_key.exporter_key"): D("1.000000"),
     ("KMS key", "aws_kms_key.secrets_key"): D("1.000000"),
+    ("KMS key", "aws_kms_key.bootstrap_key"): D("1.000000"),
     ("CloudWatch alarm", "salesflow-dev-exporter-errors"): D("0.100000"),
     ("CloudWatch alarm", "salesflow-dev-exporter-failures-depth"): D("0.100000"),
     ("CloudWatch alarm", "salesflow-dev-schedule-dead-letters-depth"): D("0.100000"),
@@ -75,14 +84,23 @@ PROD = {
     ("Lambda compute", "salesflow-prod-exporter (arm64, 2048 MB)"): D("0.017120"),  # 1,284 x 0.0000133334
     ("S3 storage", "salesflow-exports-prod"): D("1.304393"),  # 53.240538 x 0.0245
     ("S3 storage", "salesflow-artifacts-prod"): D("0.049000"),
+    # other_bucket_gb (1 GB assumed) each: the state bucket, its access logs, the download logs.
+    ("S3 storage", "salesflow-tfstate-prod"): D("0.024500"),
+    ("S3 storage", "salesflow-tfstate-prod-access-logs"): D("0.024500"),
+    ("S3 storage", "salesflow-exports-prod-download-logs"): D("0.024500"),
     ("S3 storage", "salesflow-exports-prod-access-logs"): D("0.012250"),  # 0.5 x 0.0245
     ("Secrets Manager", "salesflow/prod/confluent/exporter-tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/flink-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/flink-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/tableflow-api-key"): D("0.400000"),
-    ("Secrets Manager", "salesflow/prod/pii-pepper (created outside this repository)"): D("0.400000"),
+    ("Secrets Manager", "salesflow/prod/pii-pepper"): D("0.400000"),  # made by prod-bootstrap
+    ("Secrets Manager", "salesflow/prod/confluent/smoke-credentials"): D("0.400000"),
+    ("Secrets Manager", "salesflow/prod/exporter/download-signing-key-k1"): D("0.400000"),
+    ("Secrets Manager", "salesflow/prod/bootstrap/confluent-plan-cloud-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/prod/bootstrap/confluent-deploy-cloud-api-key"): D("0.400000"),
     ("KMS key", "aws_kms_key.exporter_key"): D("1.000000"),
     ("KMS key", "aws_kms_key.secrets_key"): D("1.000000"),
+    ("KMS key", "aws_kms_key.bootstrap_key"): D("1.000000"),
     ("CloudWatch alarm", "salesflow-prod-exporter-errors"): D("0.100000"),
     ("CloudWatch alarm", "salesflow-prod-exporter-failures-depth"): D("0.100000"),
     ("CloudWatch alarm", "salesflow-prod-schedule-dead-letters-depth"): D("0.100000"),
@@ -93,7 +111,7 @@ PROD = {
 
 @pytest.mark.parametrize(
     ("env", "expected", "total"),
-    [("dev", DEV, D("778.371777")), ("prod", PROD, D("1875.487536"))],
+    [("dev", DEV, D("781.045277")), ("prod", PROD, D("1878.161036"))],
 )
 def test_estimate_matches_the_hand_computed_figures(
     env: str, expected: dict, total: Decimal, stacks_of: Callable, prices: Prices
@@ -108,7 +126,7 @@ def test_estimate_matches_the_hand_computed_figures(
     # Only the Flink CFU price and the KMS keys are confirmed on the vendors' own pages.
     confirmed = {c.component for c in result.components if c.confirmed}
     assert confirmed == {"Flink statement", "KMS key"}
-    assert result.unconfirmed_total == total - D("153.30") - D("2.00")
+    assert result.unconfirmed_total == total - D("153.30") - D("3.00")
 
 
 def test_ddl_statements_and_free_resources_are_explained_not_priced(
@@ -135,7 +153,7 @@ def test_a_resource_the_model_cannot_price_is_listed_not_silently_free(
     }
     result = estimate(load_environment("dev"), stacks, prices)
     assert result.unpriced == ("aws_dynamodb_table.ledger",)
-    assert result.total == D("778.371777")
+    assert result.total == D("781.045277")
 
 
 def test_an_adopted_cluster_is_priced_from_the_environment_file(stacks_of: Callable, prices: Prices) -> None:

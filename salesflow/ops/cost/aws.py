@@ -95,7 +95,7 @@ def _buckets(context: Context, region: str) -> list[Component]:
 
 
 def _secrets(context: Context, region: str) -> list[Component]:
-    """Secrets the stacks create, and secrets created elsewhere that they read by name."""
+    """Secrets the stacks create, and secrets created elsewhere that they read by name (once each)."""
     price = context.prices.price("aws.secretsmanager.secret_month", region)
     created = _each(context, "aws_secretsmanager_secret", "Secrets Manager", price, _name("name"), _one)
     external = {
@@ -105,9 +105,10 @@ def _secrets(context: Context, region: str) -> list[Component]:
         )
         if "${" not in str(block.body.get("secret_id", "${"))
     }
+    made_here = {component.resource for component in created}  # e.g. the pepper, made by <env>-bootstrap
     return created + [
         Component.of("Secrets Manager", f"{secret} (created outside this repository)", Decimal(1), price)
-        for secret in sorted(external)
+        for secret in sorted(external - made_here)
     ]
 
 

@@ -11,7 +11,7 @@ import click
 
 from salesflow.cli_options import environment_option
 from salesflow.config import REPO_ROOT, ConfigError, Environment, load_environment
-from salesflow.delivery.stacks import SYNTH_DIR, StackError, stacks_for_environment
+from salesflow.delivery.stacks import SYNTH_DIR, StackError, bootstrap_stack, stacks_for_environment
 from salesflow.ops.cost.baseline import BaselineError, baseline, read_stack, synthesize
 from salesflow.ops.cost.estimate import estimate
 from salesflow.ops.cost.inventory import InventoryError
@@ -21,11 +21,13 @@ from salesflow.ops.cost.whatif import what_ifs
 
 
 def _head_stacks(environment: Environment, synth_dir: Path | None, fresh: bool) -> dict[str, dict[str, Any]]:
-    """The environment's stacks: synthesized now (``--synth``) or read from the cdktf output."""
+    """The environment's stacks, its bootstrap stack included (its buckets, key and secrets cost money too):
+    synthesized now (``--synth``) or read from the cdktf output."""
     if fresh:
         with tempfile.TemporaryDirectory(prefix="salesflow-cost-") as temporary:
             return synthesize(REPO_ROOT, environment.name, Path(temporary) / "out", None)
-    stacks = stacks_for_environment(environment, synth_dir or SYNTH_DIR)
+    directory = synth_dir or SYNTH_DIR
+    stacks = [*stacks_for_environment(environment, directory), bootstrap_stack(environment, directory)]
     return {stack.name: read_stack(stack.directory / "cdk.tf.json") for stack in stacks}
 
 
