@@ -70,7 +70,7 @@ class Scope:
 
     @property
     def bootstrap_policies(self) -> str:
-        """Managed policies are the bootstrap's only (the boundary, the pipelines' read and delivery policies)."""
+        """Managed policies are the bootstrap's only (boundary, the pipelines' read and delivery policies)."""
         return self.iam(f"policy/{self.prefix}-*")
 
     @property

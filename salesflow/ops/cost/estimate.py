@@ -53,7 +53,7 @@ NO_CHARGE = {
     "aws_iam_openid_connect_provider": "no charge",
     # The analysts' downloads: CloudFront's always-free tier (1 TB out and 10M requests a month) holds a
     # team's weekly CSVs many times over.
-    "aws_cloudfront_distribution": "billed per use, within CloudFront's always-free tier (1 TB, 10M requests)",
+    "aws_cloudfront_distribution": "billed per use, within CloudFront's always-free tier (1 TB, 10M calls)",
     "aws_cloudfront_key_group": "no charge",
     "aws_cloudfront_public_key": "no charge",
     "aws_cloudfront_origin_access_control": "no charge",
