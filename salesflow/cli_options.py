@@ -1,5 +1,5 @@
 """What every subpackage's commands share: the ``--env`` option, loading an environment or failing, and
-report tables (terminal and Markdown)."""
+report tables (terminal and Markdown); and the top level's own command, ``salesflow config``."""
 
 from __future__ import annotations
 
@@ -69,3 +69,10 @@ def markdown_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> lis
         "|" + " --- |" * len(columns),
         *("| " + " | ".join(escape(cell) for cell in row) + " |" for row in rows),
     ]
+
+
+@click.command("config")
+@environment_option("Environment to validate and print (environments/<env>.yaml).")
+def config_command(env: str) -> None:
+    """Validate an environment file and print it as normalised JSON."""
+    click.echo(load_or_fail(env).model_dump_json(indent=2, by_alias=True))

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import fastavro
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -198,7 +199,7 @@ def test_cli_generate_writes_the_requested_file(tmp_path: Path) -> None:
 def test_cli_help_explains_every_option() -> None:
     result = CliRunner().invoke(main, ["generate", "--help"])
     assert result.exit_code == 0
-    command = main.commands["generate"]
+    command = main.get_command(click.Context(main), "generate")
     for option in command.params:
         assert option.help, f"--{option.name} has no help"
         assert option.opts[0] in result.output
