@@ -9,8 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import fastavro
 import click
+import fastavro
 import pytest
 from click.testing import CliRunner
 
