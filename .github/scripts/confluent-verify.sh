@@ -7,18 +7,19 @@
 #
 #   confluent-verify.sh ENV OUT
 #
-# Needs: FLINK_API_KEY/FLINK_API_SECRET (the verifier's key: salesflow/<env>/confluent/flink-verify-api-key),
-# SCHEMA_REGISTRY_URL and SCHEMA_REGISTRY_API_KEY/SECRET. The environment and compute pool ids come from
-# the Confluent stack's outputs. A PR label `verify-first-deploy` passes --first-deploy (labels as a JSON
-# list in $SALESFLOW_GUARD_LABELS). Appends both reports to OUT/report.md and OUT/comment.md; exits 1
-# when a verify fails.
+# The environment and compute pool ids, the Schema Registry endpoint and the ARNs of the verifier's two
+# keys (salesflow/<env>/confluent/{flink,schema}-verify-api-key) come from the Confluent stack's outputs;
+# the keys are read from Secrets Manager with the plan role (set FLINK_API_KEY/_SECRET,
+# SCHEMA_REGISTRY_URL and SCHEMA_REGISTRY_API_KEY/_SECRET to use others). A PR label
+# `verify-first-deploy` passes --first-deploy (labels as a JSON list in $SALESFLOW_GUARD_LABELS).
+# Appends both reports to OUT/report.md and OUT/comment.md; exits 1 when a verify fails.
 set -euo pipefail
 
 SALESFLOW=${SALESFLOW:-.venv/bin/salesflow}
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
 [ $# -eq 2 ] || {
-  sed -n '2,14p' "$0" >&2
+  sed -n '2,15p' "$0" >&2
   exit 2
 }
 environment=$1
@@ -48,6 +49,26 @@ if [ -z "$environment_id" ] || [ -z "$pool_id" ]; then
   echo "::notice::$environment: not deployed yet; sql verify and schema verify skipped"
   exit 0
 fi
+
+# The verifier's key pairs (key:secret), unless given: the plan role may read the Confluent stack's secrets.
+key_pair() {
+  local arn
+  arn=$(terraform -chdir="$confluent_dir" output -raw "$1")
+  aws secretsmanager get-secret-value --secret-id "$arn" --query SecretString --output text
+}
+if [ -z "${FLINK_API_KEY:-}" ]; then
+  pair=$(key_pair flink_verify_api_key_secret_arn)
+  export FLINK_API_KEY=${pair%%:*} FLINK_API_SECRET=${pair#*:}
+  echo "::add-mask::$FLINK_API_SECRET"
+fi
+if [ -z "${SCHEMA_REGISTRY_API_KEY:-}" ]; then
+  pair=$(key_pair schema_verify_api_key_secret_arn)
+  export SCHEMA_REGISTRY_API_KEY=${pair%%:*} SCHEMA_REGISTRY_API_SECRET=${pair#*:}
+  echo "::add-mask::$SCHEMA_REGISTRY_API_SECRET"
+fi
+unset pair
+SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$(terraform -chdir="$confluent_dir" output -raw schema_registry_url)}
+export SCHEMA_REGISTRY_URL
 
 first_deploy=()
 if jq -e 'index("verify-first-deploy")' <<<"${SALESFLOW_GUARD_LABELS:-[]}" >/dev/null; then

@@ -17,7 +17,8 @@ from terraform.stacks.common import resource_prefix
 class ApiKeys(Construct):
     """``manager_kafka_key``, ``manager_schema_registry_key``, ``manager_tableflow_key`` (Terraform),
     ``flink_api_key`` (the statements), ``exporter_tableflow_key`` (the exporter's catalog credential),
-    ``flink_verify_api_key`` (the pull requests' dry runs, ``salesflow sql verify``)."""
+    ``flink_verify_api_key`` and ``schema_verify_api_key`` (the pull requests' ``salesflow sql verify`` and
+    ``salesflow schema verify``)."""
 
     def __init__(
         self,
@@ -63,6 +64,13 @@ class ApiKeys(Construct):
             access.verifier,
             platform.flink_region.as_managed_resource(env_ref),
             "salesflow sql verify in pull requests: dry runs and EXPLAIN of the statements",
+            access.verifier_bindings,
+        )
+        self.schema_verify = self._key(
+            "schema_verify_api_key",
+            access.verifier,
+            platform.registry.as_managed_resource(env_ref),
+            "salesflow schema verify in pull requests: compatibility checks, reads of the two value subjects",
             access.verifier_bindings,
         )
         self.exporter_tableflow = self._key(

@@ -21,6 +21,8 @@ class ConfluentOutputs:
     TABLEFLOW_API_KEY_SECRET_ARN = "tableflow_api_key_secret_arn"  # noqa: S105
     EXPORTER_CATALOG_SECRET_ARN = "exporter_catalog_secret_arn"  # noqa: S105
     FLINK_VERIFY_API_KEY_SECRET_ARN = "flink_verify_api_key_secret_arn"  # noqa: S105
+    SCHEMA_VERIFY_API_KEY_SECRET_ARN = "schema_verify_api_key_secret_arn"  # noqa: S105
+    SCHEMA_REGISTRY_URL = "schema_registry_url"
     SECRETS_KMS_KEY_ARN = "secrets_kms_key_arn"
 
 

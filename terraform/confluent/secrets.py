@@ -28,8 +28,8 @@ def secret_name(environment: Environment, purpose: str) -> str:
 class KeySecrets(Construct):
     """``flink_api_key_secret`` (the Flink stack's provider credentials), ``tableflow_api_key_secret``
     (Terraform's Tableflow key), ``exporter_catalog_secret`` (the exporter's catalog credential) and
-    ``flink_verify_api_key_secret`` (the pull requests' dry runs; copied to the GitHub ``<env>-plan``
-    environment)."""
+    ``flink_verify_api_key_secret`` and ``schema_verify_api_key_secret`` (the pull requests' dry runs and
+    compatibility checks; the plan role reads them, .github/scripts/confluent-verify.sh)."""
 
     def __init__(
         self, scope: Construct, id_: str, environment: Environment, account_id: str, keys: ApiKeys
@@ -65,6 +65,12 @@ class KeySecrets(Construct):
             "flink-verify-api-key",
             keys.flink_verify,
             "Flink API key of the pre-merge dry runs (salesflow sql verify)",
+        )
+        self.schema_verify = self._store(
+            "schema_verify_api_key_secret",
+            "schema-verify-api-key",
+            keys.schema_verify,
+            "Schema Registry API key of the pre-merge compatibility checks (salesflow schema verify)",
         )
         self.exporter_catalog = self._store(
             "exporter_catalog_secret",

@@ -91,4 +91,11 @@ class ConfluentStack(SalesflowStack):
             secrets.flink_verify.arn,
             "Secret holding the pull requests' Flink dry-run key:secret (salesflow sql verify)",
         )
+        output(
+            self,
+            names.SCHEMA_VERIFY_API_KEY_SECRET_ARN,
+            secrets.schema_verify.arn,
+            "Secret holding the pull requests' Schema Registry key:secret (salesflow schema verify)",
+        )
+        output(self, names.SCHEMA_REGISTRY_URL, platform.registry.rest_endpoint, "Schema Registry endpoint")
         output(self, names.SECRETS_KMS_KEY_ARN, secrets.kms_key.arn, "KMS key encrypting those secrets")

@@ -37,7 +37,7 @@ def test_prod_json_total_equals_the_sum_of_its_components(synthesis: Synthesis) 
     ]
     assert (document["environment"], document["currency"]) == ("prod", "USD")
     assert document["total_monthly"] == sum(component["monthly"] for component in document["components"])
-    assert document["total_monthly"] == Decimal("1878.161036")
+    assert document["total_monthly"] == Decimal("1878.561036")
     assert (document["base_ref"], document["base_total_monthly"], document["delta_monthly"]) == (
         None,
         None,
@@ -86,10 +86,10 @@ def test_the_organisation_price_list_replaces_list_prices(
 def test_table_and_markdown_mark_unconfirmed_figures_and_answer_the_what_ifs(synthesis: Synthesis) -> None:
     table = _cost("--env", "dev", "--synth-dir", str(synthesis.outdir))
     assert "Kafka cluster" in table and "$547.50 *" in table and "$153.30\n" in table
-    assert "Total $781.05 a month; $624.75 of it (80%) rests on unconfirmed prices." in table
+    assert "Total $781.45 a month; $625.15 of it (80%) rests on unconfirmed prices." in table
     assert "What if" in table
     comment = _cost("--env", "dev", "--format", "markdown", "--synth-dir", str(synthesis.outdir))
-    assert comment.startswith("### Cost: dev\n\nEstimated **$781.05 a month**")
+    assert comment.startswith("### Cost: dev\n\nEstimated **$781.45 a month**")
     assert "<details><summary>What if</summary>" in comment
 
 

@@ -45,6 +45,7 @@ DEV = {
     ("Secrets Manager", "salesflow/dev/confluent/exporter-tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/flink-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/flink-verify-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/dev/confluent/schema-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/pii-pepper"): D("0.400000"),  # made by dev-bootstrap
     ("Secrets Manager", "salesflow/dev/confluent/smoke-credentials"): D("0.400000"),
@@ -92,6 +93,7 @@ PROD = {
     ("Secrets Manager", "salesflow/prod/confluent/exporter-tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/flink-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/flink-verify-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/prod/confluent/schema-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/tableflow-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/pii-pepper"): D("0.400000"),  # made by prod-bootstrap
     ("Secrets Manager", "salesflow/prod/confluent/smoke-credentials"): D("0.400000"),
@@ -111,7 +113,7 @@ PROD = {
 
 @pytest.mark.parametrize(
     ("env", "expected", "total"),
-    [("dev", DEV, D("781.045277")), ("prod", PROD, D("1878.161036"))],
+    [("dev", DEV, D("781.445277")), ("prod", PROD, D("1878.561036"))],
 )
 def test_estimate_matches_the_hand_computed_figures(
     env: str, expected: dict, total: Decimal, stacks_of: Callable, prices: Prices
@@ -153,7 +155,7 @@ def test_a_resource_the_model_cannot_price_is_listed_not_silently_free(
     }
     result = estimate(load_environment("dev"), stacks, prices)
     assert result.unpriced == ("aws_dynamodb_table.ledger",)
-    assert result.total == D("781.045277")
+    assert result.total == D("781.445277")
 
 
 def test_an_adopted_cluster_is_priced_from_the_environment_file(stacks_of: Callable, prices: Prices) -> None:

@@ -197,6 +197,7 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         "manager_tableflow_key",
         "flink_api_key",
         "flink_verify_api_key",
+        "schema_verify_api_key",
         "exporter_tableflow_key",
         "smoke_kafka_key",
         "smoke_schema_registry_key",
@@ -219,6 +220,10 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
     assert (
         keys["flink_api_key"]["managed_resource"][0]["id"] == "${data.confluent_flink_region.flink_region.id}"
     )
+    assert keys["schema_verify_api_key"]["owner"][0]["id"] == "${confluent_service_account.verifier.id}"
+    assert keys["schema_verify_api_key"]["managed_resource"][0]["id"] == (
+        keys["manager_schema_registry_key"]["managed_resource"][0]["id"]
+    )
     for name in ("manager_tableflow_key", "exporter_tableflow_key"):
         scope = keys[name]["managed_resource"][0]
         assert (scope["id"], scope["api_version"], scope["kind"]) == (
@@ -231,6 +236,7 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         ("tableflow_api_key_secret", "manager_tableflow_key", "tableflow-api-key"),
         ("exporter_catalog_secret", "exporter_tableflow_key", "exporter-tableflow-api-key"),
         ("flink_verify_api_key_secret", "flink_verify_api_key", "flink-verify-api-key"),
+        ("schema_verify_api_key_secret", "schema_verify_api_key", "schema-verify-api-key"),
     ):
         assert has_resource(
             text,
