@@ -724,7 +724,11 @@ def test_pr_asks_confluent_in_each_plan_job_when_what_it_plans_changes() -> None
     script = (REPO / ".github" / "scripts" / "confluent-verify.sh").read_text()
     assert '"$SALESFLOW" sql verify' in script and '"$SALESFLOW" schema verify' in script
     assert "verify-first-deploy" in script
-    for output in ("flink_verify_api_key_secret_arn", "schema_verify_api_key_secret_arn", "schema_registry_url"):
+    for output in (
+        "flink_verify_api_key_secret_arn",
+        "schema_verify_api_key_secret_arn",
+        "schema_registry_url",
+    ):
         assert output in script
 
 

@@ -221,8 +221,9 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         keys["flink_api_key"]["managed_resource"][0]["id"] == "${data.confluent_flink_region.flink_region.id}"
     )
     assert keys["schema_verify_api_key"]["owner"][0]["id"] == "${confluent_service_account.verifier.id}"
-    assert keys["schema_verify_api_key"]["managed_resource"][0]["id"] == (
-        keys["manager_schema_registry_key"]["managed_resource"][0]["id"]
+    assert (
+        keys["schema_verify_api_key"]["managed_resource"][0]["id"]
+        == (keys["manager_schema_registry_key"]["managed_resource"][0]["id"])
     )
     for name in ("manager_tableflow_key", "exporter_tableflow_key"):
         scope = keys[name]["managed_resource"][0]
