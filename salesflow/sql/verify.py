@@ -11,6 +11,9 @@ the Terraform pepper expression replaced by a random stand-in of the real pepper
   ``status.traits`` must say ``is_append_only`` and whose result columns must be the clean contract's
   (``schemas/sales_order_line.avsc``, names, order and types), and an ``EXPLAIN`` whose sink must be
   ``Changelog mode: append``; the state size of every operator is reported;
+* both dedup variants (``confluent.flink.dedup``): the continuous statement of the variant the environment
+  does not select is verified too (dry runs only, never applied), so the fallback is known to plan
+  append-only on Confluent before anyone needs it;
 * first deploy: the INSERT cannot be planned before its table exists (a dry run of the CREATE creates
   nothing). When the clean table's CREATE is not applied yet and the INSERT fails on an unknown table,
   the query, its traits and its EXPLAIN are still checked and the INSERT is reported as "needs the
@@ -52,6 +55,7 @@ from salesflow.sql.render import (
 )
 
 MAX_NAME_LENGTH = 100
+DEDUP_VARIANTS = ("first_row", "window")
 AUTH_FAILURES = frozenset({401, 403})
 CONTRACT_FILE = f"schemas/{SALES_ORDER_LINE}.avsc"
 
@@ -172,9 +176,7 @@ class Verifier:
         self.timeout = timeout
         self.poll_interval = poll_interval
         self.first_deploy_allowed = first_deploy_allowed
-        self.statements = (
-            statements if statements is not None else render_statements(environment, "confluent")
-        )
+        self.statements = statements if statements is not None else statements_to_verify(environment)
         self.shield = shield
         self.clean_table = environment.confluent.topics.clean.name
         self.report = Report(environment.name, revision)
@@ -511,3 +513,15 @@ class Interrupts:
             yield
         finally:
             self._shielded = False
+
+
+def statements_to_verify(environment: Environment) -> list[RenderedStatement]:
+    """The environment's statements as it deploys them, then the continuous statement(s) of the dedup
+    variant it does not select (same DDL, same clean table: only the query differs)."""
+    selected = render_statements(environment, "confluent")
+    flink = environment.confluent.flink
+    other = next(variant for variant in DEDUP_VARIANTS if variant != flink.dedup)
+    confluent = environment.confluent.model_copy(update={"flink": flink.model_copy(update={"dedup": other})})
+    fallback = render_statements(environment.model_copy(update={"confluent": confluent}), "confluent")
+    names = {statement.name for statement in selected}
+    return selected + [s for s in fallback if s.kind != "ddl" and s.name not in names]

@@ -34,6 +34,7 @@ from salesflow.config import load_environment
 from salesflow.contracts import SALES_ORDER_LINE, load_schema_json
 from salesflow.sql.avro_types import Column, record_columns
 from salesflow.sql.render import render_statements
+from salesflow.sql.verify import statements_to_verify
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REVISION = "abc1234"
@@ -46,9 +47,10 @@ MISSING_TABLE_DETAIL = (
     "have permission to access it."
 )
 DEV = load_environment("dev")
-STATEMENTS = render_statements(DEV, "confluent")
+STATEMENTS = statements_to_verify(DEV)
 DDL = [s for s in STATEMENTS if s.kind == "ddl"]
-CONTINUOUS = next(s for s in STATEMENTS if s.kind == "continuous")
+# dev's continuous statement (first_row dedup), then the fallback variant's (window dedup), verified too.
+CONTINUOUS, FALLBACK = (s for s in STATEMENTS if s.kind == "continuous")
 
 
 def verify(confluent: Confluent, *extra: str, timeout: str = "5") -> tuple[int, str]:
@@ -100,11 +102,19 @@ def test_valid_statements_pass_with_append_only_traits_and_plan(confluent: Confl
     assert document["ok"] is True
     assert verdicts(document) == [
         *((s.name, "dry run", "valid") for s in DDL),
-        (CONTINUOUS.name, "dry run", "valid"),
-        (CONTINUOUS.name, "query dry run", "valid"),
-        (CONTINUOUS.name, "EXPLAIN", "append"),
+        *(
+            check
+            for statement in (CONTINUOUS, FALLBACK)
+            for check in (
+                (statement.name, "dry run", "valid"),
+                (statement.name, "query dry run", "valid"),
+                (statement.name, "EXPLAIN", "append"),
+            )
+        ),
     ]
-    explain = document["checks"][-1]
+    assert render_statements(DEV, "confluent") == STATEMENTS[: len(DDL) + 1], "dev deploys first_row"
+    assert "TUMBLE(" in FALLBACK.text and "TUMBLE(" not in CONTINUOUS.text
+    explain = document["checks"][len(DDL) + 2]
     assert explain["state_size"] == "high"
     assert explain["operators"] == {
         "StreamTableSourceScan [1]": "low",
@@ -117,8 +127,11 @@ def test_valid_statements_pass_with_append_only_traits_and_plan(confluent: Confl
     by_name = {name: (text, properties) for name, text, properties in planner.seen}
     assert set(by_name) == {
         *(f"dev-verify-{REVISION}-{s.id}" for s in STATEMENTS),
-        f"dev-verify-{REVISION}-{CONTINUOUS.id}-query",
-        f"dev-verify-{REVISION}-{CONTINUOUS.id}-explain",
+        *(
+            f"dev-verify-{REVISION}-{s.id}-{check}"
+            for s in (CONTINUOUS, FALLBACK)
+            for check in ("query", "explain")
+        ),
     }
     for name, (text, properties) in by_name.items():
         assert (properties.get("sql.dry-run") == "true") != name.endswith("-explain"), name
@@ -145,7 +158,7 @@ def test_the_table_shows_each_check_and_operator_state(confluent: Confluent) -> 
         "Detail",
     ]
     assert "StreamDeduplicate [4] state size high" in output
-    assert "verdict: PASS" in output and "throwaway statements: 5 created, 5 deleted" in output
+    assert "verdict: PASS" in output and "throwaway statements: 8 created, 8 deleted" in output
 
 
 def test_a_statement_that_fails_its_dry_run_fails_with_confluents_detail(confluent: Confluent) -> None:
@@ -245,10 +258,14 @@ def test_first_deploy_is_said_plainly_and_needs_the_flag(confluent: Confluent) -
     code, document = report(confluent, "--first-deploy")
     assert code == 0, document
     assert document["first_deploy"] is True
-    assert verdicts(document)[-3:] == [
-        (CONTINUOUS.name, "dry run", "needs the table"),
-        (CONTINUOUS.name, "query dry run", "valid"),
-        (CONTINUOUS.name, "EXPLAIN (query)", "append"),
+    assert verdicts(document)[len(DDL) :] == [
+        check
+        for statement in (CONTINUOUS, FALLBACK)
+        for check in (
+            (statement.name, "dry run", "needs the table"),
+            (statement.name, "query dry run", "valid"),
+            (statement.name, "EXPLAIN (query)", "append"),
+        )
     ]
     assert_nothing_left(confluent)
 
