@@ -10,6 +10,7 @@ from salesflow.delivery.commands import COMMANDS as DELIVERY_COMMANDS
 from salesflow.events.commands import generate_command
 from salesflow.ops.cost.command import cost_command
 from salesflow.ops.export import export_command
+from salesflow.ops.status import status_command
 from salesflow.sql.commands import sql_group
 from salesflow.twin.commands import demo_command
 
@@ -38,6 +39,7 @@ COMMANDS: tuple[click.Command, ...] = (
     demo_command,  # twin/: the whole pipeline on this machine
     export_command,  # ops/: one week's reports (backfill), the Lambda's code run here
     cost_command,  # ops/cost/: what an environment costs a month, and a change's delta
+    status_command,  # ops/status.py: the monitor's checks (monitor/) from a laptop or CI
     *DELIVERY_COMMANDS,  # delivery/: guard, plan-compare, stacks, publish-artifact, smoke, schema verify
 )
 for _command in COMMANDS:
