@@ -19,7 +19,7 @@ export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter lint-workflows
+.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter lint-workflows bootstrap doctor
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -90,6 +90,15 @@ synth: setup package ## Synthesize Terraform JSON (ENV=dev|prod|all) into terraf
 scan: ENV = all
 scan: synth ## checkov on every synthesized stack (ENV=all unless given): 0 failed, skips justified inline
 	$(CHECKOV_VENV)/bin/python tools/checkov/scan.py $(SYNTH_OUT)/stacks
+
+# Day 0 (docs/runbook.md, "From zero"): an administrator applies <ENV>-bootstrap once. Its first state stays in
+# .bootstrap/<ENV>/ until it moves into the bucket the stack creates; `make clean` never touches .bootstrap/.
+bootstrap: setup ## Apply ENV's bootstrap stack as an administrator: plan, confirm, apply, move its state to S3
+	$(PY) terraform/main.py --env $(ENV) --bootstrap-only --outdir .bootstrap/$(ENV)/cdktf.out
+	$(VENV)/bin/salesflow bootstrap --env $(ENV) --synth-dir .bootstrap/$(ENV)/cdktf.out $(BOOTSTRAP_ARGS)
+
+doctor: setup ## Check that everything ENV's first deploy needs exists (with whatever credentials you have)
+	$(VENV)/bin/salesflow doctor --env $(ENV)
 
 clean: ## Remove environments, build output and local runs
 	rm -rf $(VENV) $(FLINK_VENV) $(CHECKOV_VENV) .salesflow out build terraform/cdktf.out .pytest_cache .ruff_cache

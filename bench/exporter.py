@@ -221,8 +221,9 @@ def contender_exporter(job: dict[str, Any]) -> dict[str, Any]:
 
 
 class LocalFolderS3:
-    """The four S3 calls of the exporter's publish step on a local folder. Uploads and copies are hard
-    links: the exporter has written each CSV to disk once, as DuckDB does, and no HTTP enters the timing."""
+    """The S3 calls of the exporter's staging and publish steps on a local folder: no HTTP enters the
+    timing. Multipart parts are appended to the object's file as they come (the exporter uploads them
+    in order); copies are hard links."""
 
     def __init__(self, root: str) -> None:
         self.root = Path(root)
@@ -232,9 +233,28 @@ class LocalFolderS3:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def upload_file(self, filename: str, _bucket: str, key: str, **_: Any) -> None:
-        self._path(key).unlink(missing_ok=True)
-        os.link(filename, self._path(key))
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:
+        self._path(Key).write_bytes(Body)
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        return {"Body": self._path(Key).open("rb")}
+
+    def create_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> dict[str, str]:
+        self._path(Key + ".upload").write_bytes(b"")
+        return {"UploadId": Key}
+
+    def upload_part(
+        self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: bytes
+    ) -> dict[str, str]:
+        with self._path(Key + ".upload").open("ab") as handle:
+            handle.write(Body)
+        return {"ETag": str(PartNumber)}
+
+    def complete_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> None:
+        self._path(Key + ".upload").replace(self._path(Key))
+
+    def abort_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> None:
+        self._path(Key + ".upload").unlink(missing_ok=True)
 
     def copy(self, source: dict[str, str], _bucket: str, key: str, **_: Any) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -243,8 +263,9 @@ class LocalFolderS3:
     def delete_object(self, Bucket: str, Key: str) -> None:
         self._path(Key).unlink(missing_ok=True)
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:
-        self._path(Key).write_bytes(Body)
+    def delete_objects(self, Bucket: str, Delete: dict[str, Any]) -> None:
+        for item in Delete["Objects"]:
+            self._path(item["Key"]).unlink(missing_ok=True)
 
 
 # The same three reports in SQL, written as the same bytes as the exporter's CSV (CRLF, text quoted,
@@ -289,18 +310,22 @@ COPY (
 """
 
 
-def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
+def duckdb_reports(files: list[str], start: str, end: str, out: str, threads: int) -> None:
+    """The three reports of [start, end) over the Parquet ``files`` as CSV files in ``out`` (DuckDB)."""
     import duckdb
 
     connection = duckdb.connect()
-    files = "[" + ", ".join(f"'{path}'" for path in job["files"]) + "]"
+    listed = "[" + ", ".join(f"'{path}'" for path in files) + "]"
     connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(f"SET threads = {job['max_workers']}")  # as many threads as the exporter reads with
-    for statement in DUCKDB_REPORTS.format(
-        files=files, start=job["start"], end=job["end"], out=job["out"]
-    ).split(";"):
+    connection.execute(f"SET threads = {threads}")
+    for statement in DUCKDB_REPORTS.format(files=listed, start=start, end=end, out=out).split(";"):
         if statement.strip():
             connection.execute(statement)
+
+
+def contender_duckdb(job: dict[str, Any]) -> dict[str, Any]:
+    # As many threads as the exporter reads with.
+    duckdb_reports(job["files"], job["start"], job["end"], job["out"], job["max_workers"])
     rows = {}
     for name in ("order_lines", "product_demand", "customer_behavior"):
         with Path(job["out"], f"{name}.csv").open("rb") as handle:
@@ -453,7 +478,7 @@ def summarize(
 ) -> dict[str, dict[str, Any]]:
     """Print each contender's median run and the exporter's ratios to the others; check the outputs."""
     print(f"\n{label}: {job['table_files']} data files, export {job['week']} ({len(job['files'])} files)")
-    if "naive" not in runs:
+    if "naive" not in runs and not getattr(args, "in_sweep", False):
         print("  naive     skipped (a whole-table to_pandas() of this history; --naive-history to force)")
     results = {}
     for name, done in runs.items():
@@ -490,10 +515,53 @@ def summarize(
     return results
 
 
+def sweep(sizes: list[int], args: argparse.Namespace) -> None:
+    """Exporter and DuckDB on the latest week of tables of each size (``--sweep-weeks`` weeks each), in
+    alternating rounds; prints time and peak RSS per size and checks the memory and time targets."""
+    tables = {size: build_table(args.sweep_weeks, size, args.commit_hours, args.seed) for size in sizes}
+    jobs = {f"{size:,} lines": week_job(root, args.max_workers) for size, root in tables.items()}
+    for job in jobs.values():
+        warm(job["files"])
+    print(f"\nsize sweep: {args.sweep_repeat} rounds of exporter and DuckDB per size (alternating order)")
+    runs = run_rounds(jobs, {label: ["exporter", "duckdb"] for label in jobs}, args.sweep_repeat)
+    rows = []
+    args.in_sweep = True
+    for label, job in jobs.items():
+        results = summarize(label, job, runs[label], args)
+        rows.append((label, results["exporter"], results["duckdb"]))
+    print(
+        "\n| lines in the week | exporter time | exporter peak RSS | DuckDB time | DuckDB peak RSS "
+        "| time ratio | RSS ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for label, exporter, duckdb in rows:
+        print(
+            f"| {label.split()[0]} | {exporter['work_seconds']:.2f} s | {exporter['peak_rss_mb']:,.0f} MB "
+            f"| {duckdb['work_seconds']:.2f} s | {duckdb['peak_rss_mb']:,.0f} MB "
+            f"| {exporter['work_seconds'] / duckdb['work_seconds']:.2f} "
+            f"| {exporter['peak_rss_mb'] / duckdb['peak_rss_mb']:.2f} |"
+        )
+    smallest, largest = rows[0][1]["peak_rss_mb"], rows[-1][1]["peak_rss_mb"]
+    checks = [
+        (f"exporter peak RSS at {rows[-1][0]} <= 1.25x its peak at {rows[0][0]}", largest / smallest, 1.25),
+        (f"exporter peak RSS at {rows[-1][0]} <= 700 MB", largest / 700, 1.0),
+    ] + [
+        (f"exporter <= 0.8x DuckDB time at {label}", exporter["work_seconds"] / duckdb["work_seconds"], 0.8)
+        for label, exporter, duckdb in rows
+    ]
+    print("\nsweep targets:")
+    for text, value, limit in checks:
+        print(f"  {'met   ' if value <= limit else 'MISSED'} {text}: {value:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weeks", type=int, default=8, help="weeks of history (default 8)")
-    parser.add_argument("--lines", type=int, default=1_000_000, help="lines per week (default 1M)")
+    parser.add_argument(
+        "--lines",
+        default="1000000",
+        help="lines per week (default 1M); a list (1000000,4000000,16000000) adds a size sweep",
+    )
     parser.add_argument("--history-factor", type=int, default=4, help="second run: this many times the weeks")
     parser.add_argument(
         "--commit-hours", type=int, default=6, help="hours of order time per commit (default 6)"
@@ -503,6 +571,9 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=5, help="runs per contender, median reported (default 5)"
     )
+    parser.add_argument("--sweep-weeks", type=int, default=2, help="weeks of history of a sweep table")
+    parser.add_argument("--sweep-repeat", type=int, default=3, help="runs per contender and sweep size")
+    parser.add_argument("--sweep-only", action="store_true", help="skip the history and naive comparison")
     parser.add_argument(
         "--naive-history", action="store_true", help="also run the naive export on the big history"
     )
@@ -512,7 +583,20 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
+    sizes = [int(size) for size in args.lines.split(",")]
+    args.lines = sizes[0]
     print(f"building/reusing tables under {CACHE.relative_to(REPO_ROOT)} ({os.cpu_count()} CPUs)")
+    if args.build_only:
+        for size in sizes[1:]:
+            build_table(args.sweep_weeks, size, args.commit_hours, args.seed)
+    if not args.sweep_only:
+        compare_histories(args)
+    if len(sizes) > 1 and not args.build_only:
+        sweep(sizes, args)
+
+
+def compare_histories(args: argparse.Namespace) -> None:
+    """The first size with ``--weeks`` and ``--history-factor`` times the weeks, DuckDB and naive pandas."""
     base = build_table(args.weeks, args.lines, args.commit_hours, args.seed)
     big = build_table(args.weeks * args.history_factor, args.lines, args.commit_hours, args.seed)
     if args.build_only:

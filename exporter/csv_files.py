@@ -1,7 +1,9 @@
 """Deterministic CSV files (RFC 4180: CRLF, quoted strings, UTF-8, header row) written with pyarrow.
 
 Timestamps become ISO-8601 UTC with milliseconds and a ``Z`` (the repo's interchange spelling),
-decimals keep their scale (``12.30``), integers are plain, nulls are empty fields.
+decimals keep their scale (``12.30``), integers are plain, nulls are empty fields. ``bom=True`` puts
+the UTF-8 byte-order mark before the header, so that Excel opens the file as UTF-8 (reports.yaml:
+``excel: true``); nothing else changes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +26,7 @@ import pyarrow.csv as pacsv
 SLICE_ROWS = 4_096
 WRITE_OPTIONS = pacsv.WriteOptions(include_header=True, eol="\r\n", quoting_style="needed", batch_size=8192)
 NO_HEADER = pacsv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed", batch_size=8192)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -86,30 +89,56 @@ def _slice_bytes(table: pa.Table, order: pa.Array | None, start: int, header: bo
     return sink.getvalue()
 
 
-def write_csv(
-    table: pa.Table, path: Path, order: pa.Array | None = None, threads: int | None = None
-) -> CsvFile:
-    """Write ``table`` (rows taken in ``order`` if given) slice by slice, so memory stays bounded.
+class CsvWriter:
+    """One CSV file written to a binary sink table by table, each table's rows optionally taken in an
+    ``order``: the header once, then the rows, exactly as one ``write_csv`` of all the rows would.
 
-    Slices are rendered to CSV bytes on a few threads (pyarrow releases the GIL) and written in
-    order, so the file is byte-identical to a single-threaded write; rows never span slices.
-    """
-    rows = table.num_rows
-    if rows == 0:
-        schema = pa.schema([pa.field(field.name, _text_type(field.type)) for field in table.schema])
-        with path.open("wb") as handle:
-            sink = _HashingSink(handle)
-            pacsv.write_csv(schema.empty_table(), sink, write_options=WRITE_OPTIONS)
-        return CsvFile(path=path, rows=0, bytes=sink.size, sha256=sink.digest.hexdigest())
-    workers = threads or min(4, os.cpu_count() or 1)
-    starts = range(0, rows, SLICE_ROWS)
-    with path.open("wb") as handle, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="csv") as pool:
+    Slices are rendered on a few threads (pyarrow releases the GIL) and written in order; at most
+    ``threads + 1`` rendered slices wait, so memory stays bounded whatever the file's size. ``bom``
+    starts the file with the UTF-8 byte-order mark."""
+
+    def __init__(self, sink: Any, schema: pa.Schema, threads: int | None = None, bom: bool = False) -> None:
+        self.sink = sink
+        if bom:
+            sink.write(UTF8_BOM)
+        self.schema = schema
+        self.rows = 0
+        self.workers = threads or min(4, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="csv")
+        self._pending: deque[Future[pa.Buffer]] = deque()
+
+    def write(self, table: pa.Table, order: pa.Array | None = None) -> None:
+        rows = len(order) if order is not None else table.num_rows
+        for start in range(0, rows, SLICE_ROWS):
+            header = self.rows == 0 and start == 0
+            self._pending.append(self._pool.submit(_slice_bytes, table, order, start, header))
+            while len(self._pending) > self.workers:
+                self.sink.write(self._pending.popleft().result())
+        self.rows += rows
+
+    def close(self) -> None:
+        """Write what is pending (or the header of an empty file)."""
+        try:
+            while self._pending:
+                self.sink.write(self._pending.popleft().result())
+            if self.rows == 0:
+                fields = [pa.field(field.name, _text_type(field.type)) for field in self.schema]
+                pacsv.write_csv(pa.schema(fields).empty_table(), self.sink, write_options=WRITE_OPTIONS)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_csv(
+    table: pa.Table,
+    path: Path,
+    order: pa.Array | None = None,
+    threads: int | None = None,
+    bom: bool = False,
+) -> CsvFile:
+    """Write ``table`` (rows taken in ``order`` if given) to ``path`` slice by slice (see CsvWriter)."""
+    with path.open("wb") as handle:
         sink = _HashingSink(handle)
-        pending: deque[Future[pa.Buffer]] = deque()
-        for start in starts:
-            pending.append(pool.submit(_slice_bytes, table, order, start, start == 0))
-            if len(pending) > workers:
-                sink.write(pending.popleft().result())
-        while pending:
-            sink.write(pending.popleft().result())
-    return CsvFile(path=path, rows=rows, bytes=sink.size, sha256=sink.digest.hexdigest())
+        writer = CsvWriter(sink, table.schema, threads, bom)
+        writer.write(table, order)
+        writer.close()
+    return CsvFile(path=path, rows=writer.rows, bytes=sink.size, sha256=sink.digest.hexdigest())

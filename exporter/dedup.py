@@ -3,6 +3,11 @@
 A Flink statement cutover may replay a window into the clean topic, so the same line can appear
 twice. The kept row is the one with the earliest order_time; among equal times, the one that sorts
 first by every other column, so the choice never depends on which file was read first.
+
+The export deduplicates each time slice of the week (exporter.read.read_slices). A replayed line
+repeats its order_time (it comes from the same order event), and slices never share an order_time,
+so all copies of a line meet in one slice. Copies of a line with *different* order_times (no replay
+produces them) are deduplicated only when they fall into the same slice.
 """
 
 from __future__ import annotations

@@ -1,13 +1,19 @@
-"""One weekly export, end to end: read the week, drop duplicates, write the reports, publish, notify."""
+"""One weekly export, end to end: read the week slice by slice, drop duplicates, stream the reports to
+S3, publish, notify.
+
+The week is read in time slices of a bounded number of rows (exporter.read.read_slices), so memory does
+not grow with the week: each slice is deduplicated, appended to the listing's CSV (a multipart upload
+into the staging prefix) and folded into the aggregates (exporter.aggregates), then dropped.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +21,35 @@ import pyarrow as pa
 from pyiceberg.table import Table
 
 from exporter import __version__
+from exporter.aggregates import PAIR_ROWS, Aggregator, PairStore, Spill
 from exporter.catalog import load_table, open_catalog
-from exporter.csv_files import write_csv
+from exporter.csv_files import CsvWriter
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
+from exporter.derived import add_derived_columns
 from exporter.log import logger
+from exporter.notice import send_email_notice, ses_client
 from exporter.publish import (
     BOTO_CONFIG,
+    COPY_THRESHOLD,
     ReportObject,
+    Staging,
     console_link,
     manifest_bytes,
     notify,
     publish,
     week_prefix,
 )
-from exporter.read import read_week
+from exporter.read import SLICE_ROWS, plan_week, read_slices
 from exporter.reports import (
     REPORTS_FILE,
     ColumnCodes,
     ReportSpec,
-    compute_aggregate,
     compute_listing,
     load_reports,
     select_reports,
     validate_against_schema,
 )
+from exporter.s3_stream import DEFAULT_PART_SIZE
 from exporter.settings import Settings
 from exporter.weeks import IsoWeek
 
@@ -77,6 +88,7 @@ class ExportResult:
 class Clients:
     s3: Any
     sns: Any | None
+    ses: Any | None = None  # NOTIFY=email only
 
 
 def aws_clients(settings: Settings) -> Clients:
@@ -84,12 +96,25 @@ def aws_clients(settings: Settings) -> Clients:
 
     s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, config=BOTO_CONFIG)
     sns = boto3.client("sns", endpoint_url=settings.sns_endpoint_url, config=BOTO_CONFIG)
-    return Clients(s3=s3, sns=sns)
+    ses = None
+    if settings.notice.mode == "email":
+        ses = ses_client(settings.notice, s3.meta.region_name, BOTO_CONFIG)
+    return Clients(s3=s3, sns=sns, ses=ses)
 
 
 def bound_worker_threads(max_workers: int) -> None:
     """PyIceberg sizes its own pool from PYICEBERG_MAX_WORKERS when it first creates it."""
     os.environ["PYICEBERG_MAX_WORKERS"] = str(max_workers)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes that bound an export's memory and shape its S3 calls (tests make them small)."""
+
+    slice_rows: int = SLICE_ROWS  # rows read and processed at once
+    pair_rows: int = PAIR_ROWS  # distinct-customer pairs grouped at once (more: spilled to S3)
+    part_size: int = DEFAULT_PART_SIZE  # multipart upload part size of a streamed CSV
+    copy_threshold: int = COPY_THRESHOLD  # server-side copies above this size are multipart copies
 
 
 def run_export(
@@ -98,9 +123,8 @@ def run_export(
     clients: Clients | None = None,
     table: Table | None = None,
     run_id: str | None = None,
-    workdir: Path | None = None,
-    on_files: Callable[[list[ReportObject]], None] | None = None,
     reports_file: Path = REPORTS_FILE,
+    limits: Limits = Limits(),
 ) -> ExportResult:
     """Export ``week`` to S3 and notify; on failure raise a clear error and leave nothing partial."""
     bound_worker_threads(settings.max_workers)
@@ -116,54 +140,34 @@ def run_export(
         "reading week",
         extra={"week": str(week), "start": start.isoformat(), "end": end.isoformat(), "columns": columns},
     )
-    read = read_week(
+    plan = plan_week(
         table,
         start,
         end,
         columns,
-        settings.max_workers,
         dictionary_columns=[name for name in DICTIONARY_COLUMNS if name in columns],
     )
-    codes = ColumnCodes(read.rows)
-    lines, dropped = drop_duplicate_lines(read.rows, codes)
-    if dropped:
-        codes = ColumnCodes(lines)
-    orders = codes.count_distinct("order_id")
-    line_count = lines.num_rows
-    logger.info(
-        "week read",
-        extra={
-            "week": str(week),
-            "snapshot_id": read.snapshot_id,
-            "files": read.files_scanned,
-            "lines": lines.num_rows,
-            "orders": orders,
-            "duplicates_dropped": dropped,
-        },
-    )
-    snapshot_id, files_scanned = read.snapshot_id, read.files_scanned
-    del read
-    _release_memory()
-    folder = week_prefix(settings.export_prefix, str(week))
-    with tempfile.TemporaryDirectory(prefix="salesflow-export-", dir=workdir) as scratch:
-        objects = _write_reports(specs, lines, codes, Path(scratch), folder)
-        del codes
-        del lines
-        if on_files is not None:
-            on_files(objects)
+    clients = clients or aws_clients(settings)
+    staging = Staging(
+        clients.s3, settings.export_bucket, settings.export_prefix, str(week), run_id or uuid.uuid4().hex,
+        limits.part_size,
+    )  # fmt: skip
+    spill = Spill(clients.s3, settings.export_bucket, f"{staging.root}/_spill")
+    try:
+        with staging.errors():
+            derive = partial(add_derived_columns, specs=specs, week=week, zone=settings.week_time_zone)
+            written = _write_reports(specs, plan, settings.max_workers, staging, spill, limits, derive)
+        folder = week_prefix(settings.export_prefix, str(week))
+        objects = [
+            ReportObject(
+                spec.name, f"{folder}/{spec.name}.csv", written.objects[spec.name], written.rows[spec.name]
+            )
+            for spec in specs
+        ]
         manifest = build_manifest(
-            settings,
-            week,
-            (start, end),
-            snapshot_id,
-            files_scanned,
-            objects,
-            specs,
-            orders,
-            line_count,
-            dropped,
-        )
-        clients = clients or aws_clients(settings)
+            settings, week, (start, end), plan.snapshot_id, len(plan.files), objects, specs,
+            written.orders, written.lines, written.dropped,
+        )  # fmt: skip
         manifest_key = publish(
             clients.s3,
             settings.export_bucket,
@@ -171,22 +175,31 @@ def run_export(
             str(week),
             objects,
             manifest_bytes(manifest),
-            run_id or uuid.uuid4().hex,
+            limits.copy_threshold,
         )
+    finally:
+        spill.delete()
+        staging.discard()
     logger.info("export published", extra={"manifest": f"s3://{settings.export_bucket}/{manifest_key}"})
     result = ExportResult(
         week=str(week),
         window_utc=(manifest["window"]["start_utc"], manifest["window"]["end_utc"]),
         manifest_key=manifest_key,
         snapshot_id=manifest["table"]["snapshot_id"],
-        orders=orders,
+        orders=written.orders,
         lines=manifest["lines"],
-        duplicates_dropped=dropped,
-        rows={item.report: item.file.rows for item in objects},
+        duplicates_dropped=written.dropped,
+        rows={item.report: item.rows for item in objects},
         keys={item.report: item.key for item in objects},
         manifest=manifest,
     )
-    if clients.sns is not None and settings.sns_topic_arn:
+    if settings.notice.mode == "email":  # the analysts' HTML e-mail (exporter/notice/)
+        region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
+        ses = clients.ses or ses_client(settings.notice, region, BOTO_CONFIG)
+        sent = send_email_notice(settings, result, specs, clients.s3, ses)
+        result = replace(result, message_id=sent.message_id)
+        logger.info("analysts e-mailed", extra={"message_id": sent.message_id})
+    elif clients.sns is not None and settings.sns_topic_arn:
         region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
         subject, message = notification(settings, result, region)
         message_id = notify(clients.sns, settings.sns_topic_arn, subject, message)
@@ -204,42 +217,99 @@ def _scan_columns(specs: list[ReportSpec], table_columns: list[str]) -> list[str
 
 
 def _release_memory() -> None:
-    """Hand freed Arrow memory back to the OS between phases (the allocator keeps it otherwise)."""
+    """Hand freed Arrow memory back to the OS between slices (the allocator keeps it otherwise)."""
     pa.default_memory_pool().release_unused()
 
 
+@dataclass
+class Written:
+    objects: dict[str, Any] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    orders: int = 0
+    lines: int = 0
+    dropped: int = 0
+    files_read: int = 0
+
+
 def _write_reports(
-    specs: list[ReportSpec], lines: Any, codes: ColumnCodes, scratch: Path, folder: str
-) -> list[ReportObject]:
-    """Write every report's CSV. The aggregates are computed on a side thread while the listing's large
-    CSV is written (disk and hashing bound); both release the GIL, and only that thread uses ``codes``."""
+    specs: list[ReportSpec],
+    plan: Any,
+    max_workers: int,
+    staging: Staging,
+    spill: Spill,
+    limits: Limits,
+    derive: Callable[[pa.Table], pa.Table],
+) -> Written:
+    """Every report from the week's slices: listings stream to staging as the slices come (in order_time
+    order, so the concatenation is the week's sorted listing); aggregates fold each slice on a side thread
+    while the listing's CSV of the same slice is rendered, and are written at the end."""
+    written = Written()
+    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill)
+    aggregators = {spec.name: Aggregator(spec, pairs) for spec in specs if not spec.is_listing}
+    listings = {
+        spec.name: (
+            stream := staging.stream(spec.name),
+            CsvWriter(stream, plan.empty.select(list(spec.columns)).schema, bom=spec.excel),
+        )
+        for spec in specs
+        if spec.is_listing
+    }
+    slices = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aggregate") as side:
-        aggregates = {
-            spec.name: side.submit(compute_aggregate, spec, lines, codes)
-            for spec in specs
-            if not spec.is_listing
-        }
-        objects = []
-        for spec in specs:
-            path = scratch / f"{spec.name}.csv"
-            if spec.is_listing:
-                projected, order = compute_listing(spec, lines)
-                written = write_csv(projected, path, order)
-                del projected, order
-            else:
-                written = write_csv(aggregates.pop(spec.name).result(), path)
+        for rows, files_read in read_slices(plan, max_workers, limits.slice_rows):
+            slices += 1
+            written.files_read += files_read
+            rows = derive(rows)  # derived columns, e.g. order_date
+            codes = ColumnCodes(rows)
+            lines, dropped = drop_duplicate_lines(rows, codes)
+            del rows
+            if dropped:
+                codes = ColumnCodes(lines)
+            written.dropped += dropped
+            written.lines += lines.num_rows
+            written.orders += codes.count_distinct("order_id") if lines.num_rows else 0
+            folding = [side.submit(aggregator.add, lines, codes) for aggregator in aggregators.values()]
+            for spec in specs:
+                if spec.is_listing:
+                    projected, order = compute_listing(spec, lines)
+                    listings[spec.name][1].write(projected, order)
+                    del projected, order
+            for future in folding:
+                future.result()
+            del lines, codes
             _release_memory()
-            logger.info(
-                "report written",
-                extra={
-                    "report": spec.name,
-                    "rows": written.rows,
-                    "bytes": written.bytes,
-                    "sha256": written.sha256,
-                },
-            )
-            objects.append(ReportObject(spec.name, written, f"{folder}/{spec.name}.csv"))
-    return objects
+    logger.info(
+        "week read",
+        extra={
+            "snapshot_id": plan.snapshot_id,
+            "files": len(plan.files),
+            "file_reads": written.files_read,
+            "slices": slices,
+            "lines": written.lines,
+            "orders": written.orders,
+            "duplicates_dropped": written.dropped,
+            "pair_partitions": pairs.partitions,
+        },
+    )
+    for spec in specs:
+        if spec.is_listing:
+            stream, writer = listings[spec.name]
+            writer.close()
+            rows = writer.rows
+        else:
+            stream = staging.stream(spec.name)
+            table = aggregators.pop(spec.name).result()
+            writer = CsvWriter(stream, table.schema, bom=spec.excel)
+            writer.write(table)
+            writer.close()
+            rows = table.num_rows
+        done = staging.finish(stream)
+        written.objects[spec.name], written.rows[spec.name] = done, rows
+        logger.info(
+            "report written",
+            extra={"report": spec.name, "rows": rows, "bytes": done.bytes, "sha256": done.sha256},
+        )
+    return written
 
 
 def build_manifest(
@@ -255,7 +325,7 @@ def build_manifest(
     dropped: int,
 ) -> dict[str, Any]:
     """What the export contains; no clock reading, so the same data gives the same manifest."""
-    descriptions = {spec.name: spec.description for spec in specs}
+    by_name = {spec.name: spec for spec in specs}
     return {
         "week": str(week),
         "time_zone": settings.week_time_zone.key,
@@ -272,16 +342,23 @@ def build_manifest(
         "reports": {
             item.report: {
                 "key": item.key,
-                "rows": item.file.rows,
-                "bytes": item.file.bytes,
-                "sha256": item.file.sha256,
-                "description": descriptions[item.report],
+                "rows": item.rows,
+                "bytes": item.staged.bytes,
+                "sha256": item.staged.sha256,
+                "description": by_name[item.report].description,
+                **csv_encoding(by_name[item.report]),
             }
             for item in objects
         },
-        "format": "CSV, RFC 4180 (CRLF, header row), UTF-8; times ISO-8601 UTC; decimals at their scale",
+        "format": "CSV, RFC 4180 (CRLF, header row), UTF-8 (with a byte-order mark where a report's "
+        "'excel' is true); times ISO-8601 UTC; decimals at their scale",
         "exporter_version": __version__,
     }
+
+
+def csv_encoding(spec: ReportSpec) -> dict[str, Any]:
+    """What the manifest says of a report's bytes: Excel-friendly (a UTF-8 byte-order mark) or plain UTF-8."""
+    return {"excel": spec.excel, "encoding": "utf-8-sig" if spec.excel else "utf-8"}
 
 
 def _utc(moment: Any) -> str:

@@ -59,7 +59,7 @@ STRIP = {
 # its helpers serve pyiceberg's own command line and table printing only (imported lazily there).
 DROP_PACKAGES = {"sqlalchemy", "greenlet", "rich", "pygments", "markdown-it-py", "mdurl"}
 # botocore service models the exporter (and boto3's credential chain) loads.
-BOTOCORE_SERVICES = {"s3", "sns", "secretsmanager", "sts", "sso", "sso-oidc"}
+BOTOCORE_SERVICES = {"s3", "sns", "ses", "secretsmanager", "sts", "sso", "sso-oidc"}
 # Glob patterns (relative to the package root) removed from the tree.
 TRIM = (
     "bin/*",
@@ -129,7 +129,7 @@ class Deployable:
     drop_packages: frozenset[str]
     botocore_services: frozenset[str]
     trim: tuple[str, ...]
-    files: tuple[str, ...]  # glob patterns (relative to ``<name>/``) of what the zip ships besides *.py
+    files: tuple[str, ...]  # glob patterns (relative to ``<name>/``) of what the zip ships
     smoke: str
     budget: int
 
@@ -291,14 +291,13 @@ def strip_native(tree: Path, arch: str) -> int:
 
 
 def add_sources(tree: Path, deployable: Deployable) -> None:
-    """The deployable's own code (every ``*.py`` but this build tool) and the data files it names."""
-    destination = tree / deployable.name
-    destination.mkdir()
-    for source in sorted(deployable.source.iterdir()):
-        shipped = source.suffix == ".py" or any(fnmatch.fnmatchcase(source.name, p) for p in deployable.files)
-        if source.name == "package.py" or not shipped:
-            continue
-        shutil.copyfile(source, destination / source.name)
+    """The deployable's own files (its ``files`` patterns, never this build tool), folders kept."""
+    source_dir = deployable.source
+    sources = {path for pattern in deployable.files for path in source_dir.glob(pattern)}
+    for source in sorted(sources - {source_dir / "package.py"}):
+        target = tree / deployable.name / source.relative_to(source_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
 
 def write_zip(tree: Path, destination: Path) -> int:
@@ -373,7 +372,7 @@ import boto3
 assert h.__file__.startswith(sys.argv[1]), h.__file__
 assert pa.Codec.is_available("zstd"), "ZSTD codec missing"
 pyarrow.fs.S3FileSystem(region="eu-central-1", anonymous=True)
-for service in ("s3", "sns", "secretsmanager"):
+for service in ("s3", "sns", "ses", "secretsmanager"):
     boto3.client(service, region_name="eu-central-1")
 from exporter.reports import load_reports, compute_listing, compute_aggregate
 specs = load_reports()
@@ -420,6 +419,20 @@ except Exception as exc:
     assert "CATALOG_TYPE is not set" in str(exc), exc
 else:
     raise SystemExit("the handler ran without settings")
+# The analysts' e-mail: templates found and rendered, links signed with RSA (cryptography's native code).
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from exporter.links import LinkSigner
+from exporter.notice.render import NoticeContext, render_notice
+from exporter.week_summary import WeekFigures
+pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+expires = datetime.datetime(2030, 1, 1, tzinfo=utc)
+url = LinkSigner("KSMOKE", pem).sign("https://d1.cloudfront.net/x.csv", expires)
+assert "Signature=" in url and url.endswith("Key-Pair-Id=KSMOKE"), url
+rendered = render_notice(WeekFigures("2026-W47", 2, 3), None, "2026-W46",
+                         NoticeContext("smoke", "UTC", ("a", "b"), 0, {}, {}, []))
+assert "Weekly sales 2026-W47" in rendered.html and "Weekly sales 2026-W47" in rendered.text
 print(json.dumps({"pyarrow": pa.__version__, "python": sys.version.split()[0]}))
 """
 
@@ -469,7 +482,8 @@ EXPORTER = Deployable(
     drop_packages=frozenset(DROP_PACKAGES),
     botocore_services=frozenset(BOTOCORE_SERVICES),
     trim=TRIM,
-    files=("reports.yaml",),
+    # What the Lambda loads from exporter/: code, the report definitions, the e-mail's templates.
+    files=("*.py", "reports.yaml", "notice/*.py", "notice/templates/*.j2"),
     smoke=SMOKE,
     budget=BUDGET_UNZIPPED,
 )
@@ -484,7 +498,7 @@ MONITOR = Deployable(
         *(pattern for pattern in TRIM if not pattern.startswith(("pyarrow/", "pyiceberg/", "zstandard/"))),
         *(f"aws_lambda_powertools/utilities/{utility}/*" for utility in UNUSED_POWERTOOLS_UTILITIES),
     ),
-    files=(),
+    files=("*.py",),
     smoke=MONITOR_SMOKE,
     budget=MONITOR_BUDGET_UNZIPPED,
 )

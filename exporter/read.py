@@ -7,14 +7,17 @@ PyIceberg's ``to_arrow_batch_reader`` hands every planned file to its thread poo
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+from pyiceberg.conversions import from_bytes
 from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, GreaterThanOrEqual, LessThan
 from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
 from pyiceberg.table import FileScanTask, Table
@@ -53,45 +56,11 @@ def read_week(
     max_workers: int,
     dictionary_columns: Sequence[str] = (),
 ) -> WeekRead:
-    """Rows with ``start <= order_time < end`` (UTC instants), projected to ``columns``."""
-    row_filter = And(
-        GreaterThanOrEqual(TIME_COLUMN, iso_utc(start)),
-        LessThan(TIME_COLUMN, iso_utc(end)),
-    )
-    scan = table.scan(row_filter=row_filter, selected_fields=tuple(columns))
-    snapshot = scan.snapshot()
-    projected = scan.projection()
-    target = schema_to_pyarrow(projected)
-    if snapshot is None:  # a table without any commit yet
-        return WeekRead(target.empty_table(), None, 0)
-    tasks = list(scan.plan_files())
-
-    def arrow_scan(row_filter: BooleanExpression) -> ArrowScan:
-        return ArrowScan(
-            scan.table_metadata,
-            scan.io,
-            projected,
-            row_filter,
-            scan.case_sensitive,
-            dictionary_columns=tuple(dictionary_columns),
-        )
-
-    # A file whose partition (a day of order_time) lies inside the window has the residual AlwaysTrue:
-    # every row matches, so it is read without evaluating the filter row by row (and copying the rows).
-    filtered, whole = arrow_scan(scan.row_filter), arrow_scan(AlwaysTrue())
-
-    def read(task: FileScanTask) -> list[pa.RecordBatch]:
-        chosen = whole if task.residual == AlwaysTrue() else filtered
-        return [batch for batch in chosen.to_record_batches([task]) if batch.num_rows]
-
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="iceberg-read") as pool:
-        batches = list(_bounded(pool, read, tasks, max_workers))
-        if not batches:
-            rows = target.empty_table()
-            if dictionary_columns:
-                rows = rows.cast(_with_dictionaries(target, dictionary_columns))
-            return WeekRead(rows, snapshot.snapshot_id, len(tasks))
-        return WeekRead(_contiguous(batches, pool), snapshot.snapshot_id, len(tasks))
+    """Rows with ``start <= order_time < end`` (UTC instants), projected to ``columns``, all at once
+    (``read_slices`` reads them a bounded slice at a time)."""
+    plan = plan_week(table, start, end, columns, dictionary_columns)
+    rows = pa.concat_tables(rows for rows, _ in read_slices(plan, max_workers, plan.rows + 1))
+    return WeekRead(rows, plan.snapshot_id, len(plan.files))
 
 
 def _contiguous(batches: list[pa.RecordBatch], pool: Executor) -> pa.Table:
@@ -143,3 +112,163 @@ def _bounded(
         if next_task is not None:
             pending.append(pool.submit(read, next_task))
         yield from batches
+
+
+# --- the week in time slices (bounded memory) -------------------------------------------------------------
+
+# Rows per slice: a slice is read, deduplicated, sorted and aggregated at once, so it bounds the memory of
+# an export whatever the week's size. A data file with more rows than this is read once per slice it
+# spans (each read keeps only that slice's rows), which costs read time but never memory.
+SLICE_ROWS = 1 << 20
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    task: FileScanTask
+    low: int  # order_time bounds of the file's rows inside the window, microseconds since the epoch
+    high: int  # inclusive
+    rows: int
+    inside_window: bool  # the statistics put every row of the file inside the window
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """The week's data files with their order_time ranges (from the manifests' column statistics)."""
+
+    snapshot_id: int | None
+    files: list[PlannedFile]
+    start: int  # the window [start, end) in microseconds
+    end: int
+    empty: pa.Table  # the projected schema as an empty table (dictionary columns included)
+    scan: Callable[[BooleanExpression], ArrowScan]
+
+    @property
+    def rows(self) -> int:
+        """Upper bound of the week's rows (files straddling the window bounds count whole)."""
+        return sum(planned.rows for planned in self.files)
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=moment.tzinfo)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def plan_week(
+    table: Table,
+    start: datetime,
+    end: datetime,
+    columns: Sequence[str],
+    dictionary_columns: Sequence[str] = (),
+) -> WeekPlan:
+    """Plan the week's files once; a file without order_time statistics is taken to span the window."""
+    row_filter = And(
+        GreaterThanOrEqual(TIME_COLUMN, iso_utc(start)),
+        LessThan(TIME_COLUMN, iso_utc(end)),
+    )
+    scan = table.scan(row_filter=row_filter, selected_fields=tuple(columns))
+    snapshot = scan.snapshot()
+    projected = scan.projection()
+    empty = schema_to_pyarrow(projected).empty_table()
+    if dictionary_columns:
+        empty = empty.cast(_with_dictionaries(empty.schema, dictionary_columns))
+    low_end, high_end = _micros(start), _micros(end) - 1
+    time_field = scan.table_metadata.schema().find_field(TIME_COLUMN)
+    files = []
+    for task in scan.plan_files() if snapshot is not None else []:
+        lower = task.file.lower_bounds or {}
+        upper = task.file.upper_bounds or {}
+        low, high, inside = low_end, high_end, False
+        if time_field.field_id in lower and time_field.field_id in upper:
+            first = from_bytes(time_field.field_type, lower[time_field.field_id])
+            last = from_bytes(time_field.field_type, upper[time_field.field_id])
+            low, high, inside = max(low, first), min(high, last), low_end <= first and last <= high_end
+        files.append(PlannedFile(task, low, max(low, high), task.file.record_count, inside))
+    files.sort(key=lambda planned: (planned.low, planned.high, planned.task.file.file_path))
+
+    def arrow_scan(expression: BooleanExpression) -> ArrowScan:
+        return ArrowScan(
+            scan.table_metadata,
+            scan.io,
+            projected,
+            expression,
+            scan.case_sensitive,
+            dictionary_columns=tuple(dictionary_columns),
+        )
+
+    return WeekPlan(
+        snapshot.snapshot_id if snapshot is not None else None,
+        files,
+        low_end,
+        high_end + 1,
+        empty,
+        arrow_scan,
+    )
+
+
+def slice_bounds(plan: WeekPlan, slice_rows: int = SLICE_ROWS) -> list[tuple[int, int]]:
+    """Cut the window into time ranges [a, b) of about ``slice_rows`` rows each.
+
+    Each file's rows are taken as spread evenly over its order_time range; cuts fall on file bounds when
+    they can (a file inside one slice is read once), and a range denser than ``slice_rows`` is cut evenly.
+    """
+    if not plan.files:
+        return [(plan.start, plan.end)]
+    points = sorted({plan.start, plan.end} | {f.low for f in plan.files} | {f.high + 1 for f in plan.files})
+    points = [point for point in points if plan.start <= point <= plan.end]
+    cuts, carried = [plan.start], 0.0
+    for begin, finish in itertools.pairwise(points):
+        rows = sum(
+            f.rows * (min(finish, f.high + 1) - max(begin, f.low)) / (f.high + 1 - f.low)
+            for f in plan.files
+            if f.low < finish and f.high + 1 > begin
+        )
+        if carried and carried + rows > slice_rows:
+            cuts.append(begin)
+            carried = 0.0
+        pieces = max(1, math.ceil(rows / slice_rows))
+        if pieces > 1:  # a dense range: even cuts inside it
+            step = (finish - begin) / pieces
+            cuts.extend(int(begin + step * index) for index in range(1, pieces))
+            carried = rows / pieces
+        else:
+            carried += rows
+    cuts.append(plan.end)
+    return [(low, high) for low, high in itertools.pairwise(sorted(set(cuts))) if high > low]
+
+
+def read_slices(
+    plan: WeekPlan, max_workers: int, slice_rows: int = SLICE_ROWS
+) -> Iterator[tuple[pa.Table, int]]:
+    """The window's rows as (table, files read) per time slice, in order_time order; slices never share
+    an order_time, so rows that share one (an order's lines, a line's duplicates) meet in one slice."""
+    bounds = slice_bounds(plan, slice_rows)
+    time_type = plan.empty.schema.field(TIME_COLUMN).type
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="iceberg-read") as pool:
+        for low, high in bounds:
+            files = [f for f in plan.files if f.low < high and f.high >= low]
+            inside = plan.scan(AlwaysTrue())
+            cut = plan.scan(
+                And(
+                    GreaterThanOrEqual(TIME_COLUMN, _literal(low, time_type)),
+                    LessThan(TIME_COLUMN, _literal(high, time_type)),
+                )
+            )
+
+            def read(
+                planned: PlannedFile,
+                low: int = low,
+                high: int = high,
+                inside: ArrowScan = inside,
+                cut: ArrowScan = cut,
+            ) -> list[pa.RecordBatch]:
+                whole = planned.inside_window and low <= planned.low and planned.high < high
+                chosen = inside if whole else cut
+                return [batch for batch in chosen.to_record_batches([planned.task]) if batch.num_rows]
+
+            batches = list(_bounded(pool, read, files, max_workers))
+            yield (_contiguous(batches, pool) if batches else plan.empty), len(files)
+
+
+def _literal(micros: int, kind: pa.DataType) -> str:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+    return iso_utc(moment)

@@ -7,6 +7,10 @@ A report is either a *listing* (``columns`` of the week's deduplicated lines, ``
 - ``count_repeat``: distinct values of ``column`` seen with more than one distinct ``per`` value
   (e.g. customers with more than one order);
 - ``ratio``: ``numerator`` / ``denominator`` (earlier metrics), rounded half-even to ``scale`` places.
+
+``excel`` (default true) writes the file with a UTF-8 byte-order mark so that spreadsheets open it as
+UTF-8. Derived columns (``DERIVED_COLUMNS``) can be grouped by like table columns: the export adds them
+to the week's lines (``exporter/derived.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pyiceberg.types import (
     IntegerType,
     LongType,
     PrimitiveType,
+    StringType,
 )
 
 REPORTS_FILE = Path(__file__).with_name("reports.yaml")
@@ -35,6 +40,8 @@ DEDUP_KEY = ("order_id", "line_number")
 NUMERIC = (IntegerType, LongType, DecimalType, FloatType, DoubleType)
 COLUMN_OPS = {"count_distinct", "sum", "min", "max"}
 OPS = COLUMN_OPS | {"count", "count_repeat", "ratio"}
+# Columns computed from a table column for the week (name -> the table column they are derived from).
+DERIVED_COLUMNS = {"order_date": "order_time"}  # the day of order_time in WEEK_TIME_ZONE, YYYY-MM-DD
 
 
 class ReportError(ValueError):
@@ -60,6 +67,7 @@ class ReportSpec:
     group_by: tuple[str, ...] = ()
     metrics: tuple[Metric, ...] = ()
     sort_by: tuple[str, ...] = ()
+    excel: bool = True
 
     @property
     def is_listing(self) -> bool:
@@ -72,7 +80,8 @@ class ReportSpec:
         return self.group_by + tuple(metric.name for metric in self.metrics)
 
     @property
-    def input_columns(self) -> set[str]:
+    def used_columns(self) -> set[str]:
+        """Columns of the week's lines the report reads (derived ones included)."""
         if self.is_listing:
             return set(self.columns)
         used = set(self.group_by)
@@ -80,8 +89,17 @@ class ReportSpec:
             used.update(name for name in (metric.column, metric.per) if name)
         return used
 
+    @property
+    def input_columns(self) -> set[str]:
+        """Table columns the report needs read (a derived column needs its source)."""
+        return {DERIVED_COLUMNS.get(name, name) for name in self.used_columns}
 
-_REPORT_KEYS = {"description", "columns", "group_by", "metrics", "sort_by"}
+    @property
+    def derived_columns(self) -> set[str]:
+        return self.used_columns & set(DERIVED_COLUMNS)
+
+
+_REPORT_KEYS = {"description", "columns", "group_by", "metrics", "sort_by", "excel"}
 _METRIC_KEYS = {"name", "op", "column", "per", "numerator", "denominator", "scale"}
 
 
@@ -144,8 +162,12 @@ def _parse_report(path: Path, name: Any, body: Any) -> ReportSpec:
         if item["op"] == "ratio" and (not isinstance(scale, int) or not 0 <= scale <= 9):
             raise ReportError(f"{path}: {at}: a ratio needs 'scale' (decimal places, 0-9)")
         metrics.append(Metric(**item))
+    excel = body.get("excel", True)
+    if not isinstance(excel, bool):
+        raise ReportError(f"{path}: {where}.excel must be true (UTF-8 with a byte-order mark) or false")
     spec = ReportSpec(
         name=name,
+        excel=excel,
         description=body["description"].strip(),
         columns=columns,
         group_by=group_by,
@@ -177,6 +199,11 @@ def validate_against_schema(spec: ReportSpec, schema: Schema) -> None:
     def field_type(column: str | None, role: str) -> Any:
         if column is None:
             raise ReportError(f"{where}: {role} needs a 'column'")
+        if column in DERIVED_COLUMNS and column not in fields:
+            if spec.is_listing or role != "group_by":
+                raise ReportError(f"{where}: {role}: the derived column {column!r} can only be grouped by")
+            field_type(DERIVED_COLUMNS[column], f"{role} ({column})")
+            return StringType()
         if column not in fields:
             raise ReportError(
                 f"{where}: {role}: column {column!r} is not in the table (columns: {sorted(fields)})"
@@ -296,7 +323,7 @@ class ColumnCodes:
 def compute_aggregate(spec: ReportSpec, lines: pa.Table, codes: ColumnCodes | None = None) -> pa.Table:
     codes = codes or ColumnCodes(lines)
     group = list(spec.group_by)
-    inputs = sorted(spec.input_columns)
+    inputs = sorted(spec.used_columns)
     ordered = {metric.column for metric in spec.metrics if metric.op in {"min", "max"}}
     if inputs:
         coded = pa.table({name: codes.get(name, name in ordered)[0] for name in inputs})
@@ -327,8 +354,13 @@ def compute_aggregate(spec: ReportSpec, lines: pa.Table, codes: ColumnCodes | No
             columns[metric.name] = _ratio(
                 columns[metric.numerator], columns[metric.denominator], metric.scale
             )
+    return sorted_report(spec, columns)
+
+
+def sorted_report(spec: ReportSpec, columns: Mapping[str, Any]) -> pa.Table:
+    """The report's output columns as a table, rows sorted by sort_by, then the group keys."""
     table = pa.table({name: columns[name] for name in spec.output_columns})
-    keys = list(dict.fromkeys(spec.sort_by + tuple(group)))
+    keys = list(dict.fromkeys(spec.sort_by + spec.group_by))
     return table.take(sort_order(table, keys)) if keys else table
 
 

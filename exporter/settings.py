@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from exporter.notice.settings import NoticeSettings, notice_settings_from_env
 from exporter.weeks import WeekError, load_zone
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -39,6 +40,7 @@ class Settings:
     max_workers: int
     s3_endpoint_url: str | None = None
     sns_endpoint_url: str | None = None
+    notice: NoticeSettings = field(default_factory=NoticeSettings)  # SNS text, or NOTIFY=email
 
     @property
     def table_identifier(self) -> tuple[str, str]:
@@ -128,6 +130,10 @@ def settings_from_env(environ: Mapping[str, str] | None = None, require_topic: b
     workers_text = environ.get("MAX_WORKERS", "4").strip()
     if not workers_text.isdigit() or not 1 <= int(workers_text) <= 16:
         raise SettingsError(f"MAX_WORKERS must be an integer from 1 to 16, got {workers_text!r}")
+    try:
+        notice = notice_settings_from_env(environ)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
     return Settings(
         env=_required(environ, "SALESFLOW_ENV", "the environment name, e.g. dev"),
         catalog_type=catalog_type,  # type: ignore[arg-type]
@@ -147,4 +153,5 @@ def settings_from_env(environ: Mapping[str, str] | None = None, require_topic: b
         max_workers=int(workers_text),
         s3_endpoint_url=_optional(environ, "S3_ENDPOINT_URL"),
         sns_endpoint_url=_optional(environ, "SNS_ENDPOINT_URL"),
+        notice=notice,
     )

@@ -26,6 +26,8 @@ AwsRegion = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
 SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 DurationText = Annotated[str, Field(pattern=r"^[1-9][0-9]* (ms|s|min|h|d)$")]
+DomainName = Annotated[str, Field(pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")]
+KeyName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 
 _DURATION_SECONDS = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}
 
@@ -89,11 +91,21 @@ class ComputePool(Strict):
     max_cfu: Literal[5, 10, 20, 30, 40, 50]
 
 
+DedupVariant = Literal["first_row", "window"]
+DEDUP_VARIANTS: tuple[DedupVariant, ...] = ("first_row", "window")
+# The weekly export runs hours after its week ends; the statement's output latency must stay well below.
+MAX_OUTPUT_LATENCY_SECONDS = 6 * 3600
+
+
 class Flink(Strict):
     compute_pool: ComputePool
     state_ttl: DurationText
     watermark_delay: DurationText
     time_zone: str
+    # first_row: keep-first per order_id; window: keep-first per order_id within tumbling windows of
+    # dedup_window on $rowtime (flink_statements/README.md compares them).
+    dedup: DedupVariant = "first_row"
+    dedup_window: DurationText = "10 min"
 
     @field_validator("time_zone")
     @classmethod
@@ -108,11 +120,36 @@ class Flink(Strict):
     def state_ttl_seconds(self) -> int:
         return duration_seconds(self.state_ttl)
 
+    @property
+    def dedup_window_seconds(self) -> int:
+        return duration_seconds(self.dedup_window)
+
+    @property
+    def output_latency_seconds(self) -> int:
+        """How long after its record time an order's lines reach the clean topic, at most: the watermark
+        delay, plus the window for window dedup (a window's lines leave when the watermark passes its end)."""
+        window = self.dedup_window_seconds if self.dedup == "window" else 0
+        return self.watermark_delay_seconds + window
+
     @model_validator(mode="after")
     def _ttl_outlives_watermark(self) -> Flink:
         if self.state_ttl_seconds <= self.watermark_delay_seconds:
             raise ValueError(
                 "state_ttl must be longer than watermark_delay, or dedup state expires too early"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _dedup_window_fits(self) -> Flink:
+        if self.dedup_window_seconds < 60:
+            raise ValueError(
+                "dedup_window must be at least 1 min: producer retries that straddle a shorter window's "
+                "end pass as duplicates"
+            )
+        if self.watermark_delay_seconds + self.dedup_window_seconds > MAX_OUTPUT_LATENCY_SECONDS:
+            raise ValueError(
+                "dedup_window + watermark_delay must stay within 6 h (the window variant's output "
+                "latency): the weekly export must find the last orders of its week"
             )
         return self
 
@@ -204,6 +241,38 @@ class LambdaSettings(Strict):
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827]
 
 
+class AnalystEmail(Strict):
+    """The analysts' e-mail: sent through SES from a domain identity (Easy DKIM) to ``exporter.analysts``."""
+
+    sender_domain: DomainName
+    from_address: Email
+
+    @model_validator(mode="after")
+    def _sender_on_the_domain(self) -> AnalystEmail:
+        if self.from_address.rsplit("@", 1)[1].lower() != self.sender_domain:
+            raise ValueError(f"from_address must be an address at sender_domain {self.sender_domain!r}")
+        return self
+
+
+class Downloads(Strict):
+    """Signed HTTPS download links (CloudFront in front of the export bucket)."""
+
+    link_days: Annotated[int, Field(ge=1, le=90)] = 7
+    # CloudFront key group members; Terraform creates each key pair (private key: Secrets Manager).
+    signing_keys: Annotated[list[KeyName], Field(min_length=1, max_length=5)]
+    active_key: KeyName
+
+    @model_validator(mode="after")
+    def _active_key_is_listed(self) -> Downloads:
+        if len(set(self.signing_keys)) != len(self.signing_keys):
+            raise ValueError("signing_keys must be unique")
+        if self.active_key not in self.signing_keys:
+            raise ValueError(
+                f"active_key {self.active_key!r} must be one of signing_keys {self.signing_keys}"
+            )
+        return self
+
+
 class Exporter(Strict):
     schedule: Schedule
     week_time_zone: str
@@ -214,6 +283,17 @@ class Exporter(Strict):
     # A week whose lines or orders fall below this fraction of the median of the previous 4 exported
     # weeks (or that is empty) is exported but marked suspect (exporter/judge.py).
     suspect_fraction: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.5")
+    notify: Literal["email", "sns"]
+    email: AnalystEmail | None = None
+    downloads: Downloads | None = None
+
+    @model_validator(mode="after")
+    def _email_needs_its_settings(self) -> Exporter:
+        if self.notify == "email" and (self.email is None or self.downloads is None):
+            raise ValueError(
+                "notify 'email' needs the exporter.email and exporter.downloads blocks (or notify: sns)"
+            )
+        return self
 
     @field_validator("week_time_zone")
     @classmethod
@@ -280,6 +360,46 @@ class Usage(Strict):
     other_bucket_gb: Annotated[Decimal, Field(ge=0)]
 
 
+GitHubLogin = Annotated[str, Field(pattern=r"^[A-Za-z0-9](-?[A-Za-z0-9]){0,38}$")]
+TeamSlug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+# GitHub allows at most six required reviewers (users and teams together) per environment.
+MAX_GITHUB_REVIEWERS = 6
+
+
+class Reviewers(Strict):
+    users: list[GitHubLogin] = []
+    teams: list[TeamSlug] = []
+
+
+class Adopt(Strict):
+    state_bucket: bool = False
+    artifact_bucket: bool = False
+    # Secrets Manager imports a secret by ARN (its name plus six random characters).
+    pepper_secret_arn: (
+        Annotated[
+            str,
+            Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"),
+        ]
+        | None
+    ) = None
+
+
+class Bootstrap(Strict):
+    github_repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")]
+    manage_github: bool
+    reviewers: Reviewers
+    oidc_provider: Literal["create", "existing"]
+    adopt: Adopt
+
+    @model_validator(mode="after")
+    def _reviewers_fit_github(self) -> Bootstrap:
+        if len(self.reviewers.users) + len(self.reviewers.teams) > MAX_GITHUB_REVIEWERS:
+            raise ValueError(
+                f"GitHub takes at most {MAX_GITHUB_REVIEWERS} reviewers (users and teams together)"
+            )
+        return self
+
+
 class Environment(Strict):
     name: Name
     prevent_destroy: bool
@@ -288,6 +408,7 @@ class Environment(Strict):
     exporter: Exporter
     monitor: Monitor
     usage: Usage
+    bootstrap: Bootstrap
 
     @model_validator(mode="after")
     def _monitor_outwaits_the_watermark(self) -> Environment:
@@ -306,10 +427,78 @@ class Environment(Strict):
         """Flink catalog = Confluent environment."""
         return self.confluent.environment.display_name
 
+    def with_dedup(self, variant: DedupVariant) -> Environment:
+        """This environment with ``confluent.flink.dedup`` set to ``variant`` (to render, lint, lock and
+        run both variants whatever the environment selects)."""
+        flink = self.confluent.flink.model_copy(update={"dedup": variant})
+        confluent = self.confluent.model_copy(update={"flink": flink})
+        return self.model_copy(update={"confluent": confluent})
+
     @property
     def flink_database(self) -> str:
         """Flink database = Kafka cluster."""
         return self.confluent.kafka_cluster.display_name
+
+    @property
+    def names(self) -> BootstrapNames:
+        """Names of what the bootstrap stack creates (synth and ``salesflow doctor`` share them)."""
+        return BootstrapNames(self)
+
+
+class BootstrapNames:
+    """What ``<env>-bootstrap`` names: roles, the boundary, its key, secrets and the GitHub environments.
+
+    Everything under ``salesflow-<env>-`` is the repository's name prefix; the bootstrap's own roles are
+    ``salesflow-<env>-github-*`` and the deploy role may never touch them.
+    """
+
+    ROLES = ("plan", "deploy", "backfill", "smoke")
+
+    def __init__(self, environment: Environment) -> None:
+        self._environment = environment
+        self.prefix = f"salesflow-{environment.name}"
+        self.boundary_policy = f"{self.prefix}-workload-boundary"
+        self.read_policy = f"{self.prefix}-pipeline-read"
+        self.key_alias = f"alias/{self.prefix}-bootstrap"
+        self.access_log_bucket = f"{environment.aws.state_backend.bucket}-access-logs"
+        self.confluent_terraform_account = f"{self.prefix}-terraform"
+        self.confluent_plan_account = f"{self.prefix}-terraform-plan"
+        # Secrets Manager: the Terraform service accounts' Cloud API keys (key:secret), readable by an
+        # administrator only (the GitHub part of bootstrap hands them to the workflows).
+        self.bootstrap_secret_prefix = f"salesflow/{environment.name}/bootstrap/"
+        self.github_environments = (f"{environment.name}-plan", environment.name)
+
+    def role(self, purpose: str) -> str:
+        """``salesflow-<env>-github-<purpose>`` for plan, deploy, backfill and smoke."""
+        if purpose not in self.ROLES:
+            raise ValueError(f"no bootstrap role {purpose!r}; known: {', '.join(self.ROLES)}")
+        return f"{self.prefix}-github-{purpose}"
+
+    @property
+    def bootstrap_role_pattern(self) -> str:
+        return f"{self.prefix}-github-*"
+
+    def confluent_key_secret(self, purpose: Literal["deploy", "plan"]) -> str:
+        """Where the Cloud API key of Confluent's Terraform (deploy) or plan service account is kept."""
+        return f"{self.bootstrap_secret_prefix}confluent-{purpose}-cloud-api-key"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.environment_backend.key_prefix}/bootstrap.tfstate"
+
+    @property
+    def environment_backend(self) -> StateBackend:
+        return self._environment.aws.state_backend
+
+    def github_subjects(self, purpose: str) -> tuple[str, ...]:
+        """Exact OIDC ``sub`` claims a role trusts: the plan role pull requests and ``<env>-plan``
+        jobs, every other role jobs of the ``<env>`` environment only."""
+        repository = self._environment.bootstrap.github_repository
+        name = self._environment.name
+        if purpose == "plan":
+            return (f"repo:{repository}:pull_request", f"repo:{repository}:environment:{name}-plan")
+        self.role(purpose)
+        return (f"repo:{repository}:environment:{name}",)
 
 
 def duration_seconds(text: str) -> int:

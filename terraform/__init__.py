@@ -1,4 +1,4 @@
-"""CDKTF app of salesflow: Confluent, Flink and AWS stacks per environment (see terraform/README.md).
+"""CDKTF app of salesflow: bootstrap, Confluent, Flink and AWS stacks per environment (terraform/README.md).
 
 Every ``cdktf`` import of the repository lives under this package; ``python terraform/main.py``
 synthesizes plain Terraform JSON into ``terraform/cdktf.out/stacks/<stack>/cdk.tf.json``.
@@ -7,3 +7,4 @@ synthesizes plain Terraform JSON into ``terraform/cdktf.out/stacks/<stack>/cdk.t
 from terraform.aws_bindings import register_without_eager_imports
 
 register_without_eager_imports()
+register_without_eager_imports("cdktf_cdktf_provider_github")

@@ -1,4 +1,4 @@
-"""Build the CDKTF app: three stacks per environment from ``environments/<env>.yaml``."""
+"""Build the CDKTF app: four stacks per environment from ``environments/<env>.yaml``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from salesflow.config import Environment, load_environment
 from terraform.artifact import load_exporter_artifact
 from terraform.confluent_provider.schema import SchemaError, validate_terraform_json
 from terraform.stacks.aws_stack import AwsStack
+from terraform.stacks.bootstrap_stack import BootstrapStack
 from terraform.stacks.confluent_stack import ConfluentStack
 from terraform.stacks.flink_stack import FlinkStack
 
@@ -24,32 +25,37 @@ DEFAULT_OUTDIR = TERRAFORM_DIR / "cdktf.out"
 @dataclass(frozen=True)
 class EnvironmentStacks:
     environment: Environment
-    confluent: ConfluentStack
-    flink: FlinkStack
-    aws: AwsStack
-
-    def all(self) -> tuple[ConfluentStack, FlinkStack, AwsStack]:
-        return self.confluent, self.flink, self.aws
+    bootstrap: BootstrapStack
+    confluent: ConfluentStack | None = None
+    flink: FlinkStack | None = None
+    aws: AwsStack | None = None
 
 
-def add_environment(app: App, environment: Environment) -> EnvironmentStacks:
-    """The stacks of one environment; Flink and AWS read the Confluent stack's state."""
+def add_environment(app: App, environment: Environment, *, bootstrap_only: bool = False) -> EnvironmentStacks:
+    """The stacks of one environment; Flink and AWS read the Confluent stack's state. The bootstrap
+    stack depends on none of them and none on it (its state is an administrator's only)."""
+    bootstrap = BootstrapStack(app, environment)
+    if bootstrap_only:
+        return EnvironmentStacks(environment, bootstrap)
     artifact = load_exporter_artifact(environment.exporter.lambda_.architecture)
     confluent = ConfluentStack(app, environment)
     flink = FlinkStack(app, environment)
     aws = AwsStack(app, environment, artifact)
     flink.add_dependency(confluent)
     aws.add_dependency(confluent)
-    return EnvironmentStacks(environment, confluent, flink, aws)
+    return EnvironmentStacks(environment, bootstrap, confluent, flink, aws)
 
 
-def build_app(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR) -> tuple[App, list[EnvironmentStacks]]:
+def build_app(
+    names: Iterable[str], outdir: Path = DEFAULT_OUTDIR, *, bootstrap_only: bool = False
+) -> tuple[App, list[EnvironmentStacks]]:
     # Stack traces would embed absolute paths of this machine in the output's metadata.
     app = App(outdir=str(outdir), stack_traces=False, skip_validation=False)
-    return app, [add_environment(app, load_environment(name)) for name in names]
+    stacks = [add_environment(app, load_environment(name), bootstrap_only=bootstrap_only) for name in names]
+    return app, stacks
 
 
-def synth(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR) -> list[Path]:
+def synth(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR, *, bootstrap_only: bool = False) -> list[Path]:
     """Synthesize and schema-check every stack, then replace ``outdir`` as a whole.
 
     Output is built next to ``outdir`` and swapped in only when complete and valid: a failed synth
@@ -58,7 +64,7 @@ def synth(names: Iterable[str], outdir: Path = DEFAULT_OUTDIR) -> list[Path]:
     staging = outdir.with_name(f"{outdir.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        app, _ = build_app(names, staging)
+        app, _ = build_app(names, staging, bootstrap_only=bootstrap_only)
         app.synth()
         errors: list[SchemaError] = []
         for path in sorted(staging.glob("stacks/*/cdk.tf.json")):

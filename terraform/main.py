@@ -1,8 +1,10 @@
-"""Synthesize salesflow's Terraform JSON: ``python terraform/main.py [--env dev|prod|all] [--outdir DIR]``.
+"""Synthesize salesflow's Terraform JSON: ``python terraform/main.py [--env dev|prod|all] [--outdir DIR]
+[--bootstrap-only]``.
 
 No Node CLI is involved (cdktf's jsii runtime needs ``node`` on PATH). Output:
-``<outdir>/stacks/<env>-<confluent|flink|aws>/cdk.tf.json``, plain Terraform JSON for ``terraform``
-or OpenTofu (see terraform/README.md).
+``<outdir>/stacks/<env>-<bootstrap|confluent|flink|aws>/cdk.tf.json``, plain Terraform JSON for
+``terraform`` or OpenTofu (see terraform/README.md). ``--bootstrap-only`` synthesizes the bootstrap
+stacks alone (``make bootstrap``: no exporter artifact needed).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="all", help="dev, prod or all (default: all)")
     parser.add_argument("--outdir", type=Path, help="output directory (default: terraform/cdktf.out)")
+    parser.add_argument("--bootstrap-only", action="store_true", help="only the <env>-bootstrap stacks")
     arguments = parser.parse_args(argv)
     known = environment_names()
     if arguments.env != "all" and arguments.env not in known:
@@ -43,10 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Fail fast, before cdktf's bindings load: every input must be there.
         for name in names:
-            load_exporter_artifact(load_environment(name).exporter.lambda_.architecture)
+            environment = load_environment(name)
+            if not arguments.bootstrap_only:
+                load_exporter_artifact(environment.exporter.lambda_.architecture)
         from terraform.app import DEFAULT_OUTDIR, synth
 
-        files = synth(names, arguments.outdir or DEFAULT_OUTDIR)
+        files = synth(names, arguments.outdir or DEFAULT_OUTDIR, bootstrap_only=arguments.bootstrap_only)
     except (ArtifactError, ConfigError, ValueError) as exc:
         print(f"synth failed: {exc}", file=sys.stderr)
         return 1

@@ -58,3 +58,17 @@ def has_data_source(synthesized: str, data_type: str, properties: Mapping[str, A
 
 def has_provider(synthesized: str, provider_type: str, properties: Mapping[str, Any]) -> bool:
     return Testing.to_have_provider_with_properties(synthesized, provider_type, dict(properties))
+
+
+def synth_bootstrap(environment: Any) -> dict[str, Any]:
+    """Terraform JSON of ``<env>-bootstrap`` alone, for an environment built in a test (e.g. adopting)."""
+    from terraform.stacks.bootstrap_stack import BootstrapStack
+
+    app = App(
+        outdir=tempfile.mkdtemp(prefix="salesflow-bootstrap-"), stack_traces=False, skip_validation=True
+    )
+    stack = BootstrapStack(app, environment)
+    app.synth()
+    return json.loads(
+        (Path(app.outdir) / "stacks" / stack.node.id / "cdk.tf.json").read_text(encoding="utf-8")
+    )

@@ -19,24 +19,29 @@ def customer_key(pepper: str, customer_id: str) -> str:
     return hashlib.sha256((pepper + customer_id).encode("utf-8")).hexdigest()
 
 
-def first_emissions(records: Iterable[KafkaRecord]) -> list[KafkaRecord]:
-    """The earliest emission of each order, in timestamp order. Flink's choice among emissions with the
-    same timestamp is undefined, so such an input is refused rather than modelled."""
-    first: dict[str, KafkaRecord] = {}
+def first_emissions(records: Iterable[KafkaRecord], window_ms: int | None = None) -> list[KafkaRecord]:
+    """The earliest emission of each order (with ``window_ms``: of each order in each tumbling window of
+    that size, aligned to the epoch in UTC, as window dedup keeps), in timestamp order. Flink's choice
+    among emissions with the same timestamp is undefined, so such an input is refused, not modelled."""
+    first: dict[tuple[str, int], KafkaRecord] = {}
     for record in records:
-        current = first.get(record.key)
+        key = (record.key, record.timestamp // window_ms if window_ms else 0)
+        current = first.get(key)
         assert current is None or current.timestamp != record.timestamp, (
             f"ambiguous first emission: {record.key}"
         )
         if current is None or record.timestamp < current.timestamp:
-            first[record.key] = record
+            first[key] = record
     return sorted(first.values(), key=lambda record: record.timestamp)
 
 
-def expected_clean_lines(records: Iterable[KafkaRecord], pepper: str) -> list[dict[str, Any]]:
-    """The clean lines the statement must write for ``records`` (JSON-lines form of the contract)."""
+def expected_clean_lines(
+    records: Iterable[KafkaRecord], pepper: str, window_ms: int | None = None
+) -> list[dict[str, Any]]:
+    """The clean lines the statement must write for ``records`` (JSON-lines form of the contract); with
+    ``window_ms``, those of the window variant (no record late enough to miss its window)."""
     lines = []
-    for record in first_emissions(records):
+    for record in first_emissions(records, window_ms):
         order = record.value
         customer = order["customer"]
         for number, item in enumerate(order["items"], start=1):

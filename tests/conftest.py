@@ -28,7 +28,7 @@ if importlib.util.find_spec("pyflink") is None:
 # `make test` runs the suite on every core (pytest-xdist). A group of tests runs on one worker, so its
 # module- and session-scoped fixtures are built once: each test module is its own group, and the tests of
 # the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run;
-# tests/cloud/ is one group: one Confluent test server.
+# tests/cloud/ is one group: one Confluent test server; the analysts' e-mail tests share one e-mail run.
 # Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
 # measured on this machine type. (A scheduler of our own rather than xdist's `xdist_group` marks: with
 # pytest 9 those marks no longer reach xdist's scheduler.)
@@ -36,6 +36,7 @@ SHARED_GROUPS = {
     "tests/terraform/": "synthesized stacks",
     "tests/ops/": "synthesized stacks",
     "tests/cloud/": "tests/cloud/",
+    "tests/exporter/test_analyst_": "tests/exporter/test_analyst_",
 }
 GROUP_WEIGHTS = {
     "synthesized stacks": 90,
@@ -44,9 +45,12 @@ GROUP_WEIGHTS = {
     "tests/exporter/test_exporter_package.py": 60,
     "tests/twin/test_demo.py": 30,
     "tests/cloud/": 20,
+    "tests/delivery/test_bootstrap.py": 20,
+    "tests/exporter/test_analyst_": 25,
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
     "tests/exporter/test_exporter_failures.py": 15,
+    "tests/delivery/test_doctor.py": 10,
 }
 
 

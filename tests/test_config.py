@@ -73,8 +73,17 @@ def test_unknown_field_is_rejected_so_no_secret_can_be_added(tmp_path: Path) -> 
         (("exporter", "analysts"), [], "at least 1"),
         (("confluent", "flink", "state_ttl"), "1 min", "state_ttl must be longer than watermark_delay"),
         (("confluent", "flink", "watermark_delay"), "ten minutes", "does not match"),
+        (("confluent", "flink", "dedup"), "keep_last", "'first_row' or 'window'"),
+        (("confluent", "flink", "dedup_window"), "30 s", "dedup_window must be at least 1 min"),
+        (("confluent", "flink", "dedup_window"), "6 h", "must stay within 6 h"),
         (("confluent", "tableflow", "storage"), "byob", "needs a byob block"),
         (("confluent", "kafka_cluster", "id"), "cluster-1", "confluent.kafka_cluster.id"),
+        (("exporter", "notify"), "pigeon", "allowed values: 'email' or 'sns'"),
+        (("exporter", "email"), None, "notify 'email' needs the exporter.email and exporter.downloads"),
+        (("exporter", "email", "from_address"), "me@elsewhere.example", "an address at sender_domain"),
+        (("exporter", "downloads", "active_key"), "k9", "must be one of signing_keys"),
+        (("exporter", "downloads", "signing_keys"), ["k1", "k1"], "signing_keys must be unique"),
+        (("exporter", "downloads", "link_days"), 0, "greater than or equal to 1"),
     ],
 )
 def test_invalid_values_are_explained(
@@ -109,3 +118,27 @@ def test_adopt_existing_cluster_by_id(tmp_path: Path) -> None:
     adopted = load_environment(_write(tmp_path, "dev", data))
     assert adopted.confluent.kafka_cluster.adopt
     assert adopted.confluent.environment.adopt
+
+
+def test_bootstrap_settings_are_validated_with_the_field_and_the_fix(tmp_path: Path) -> None:
+    data = _dev_data()
+    data["bootstrap"]["github_repository"] = "not a repository"
+    with pytest.raises(ConfigError, match=r"bootstrap\.github_repository: does not match"):
+        load_environment(_write(tmp_path, "dev", data))
+    data = _dev_data()
+    data["bootstrap"]["reviewers"] = {"users": [f"user{n}" for n in range(5)], "teams": ["a", "b"]}
+    with pytest.raises(ConfigError, match="bootstrap: GitHub takes at most 6 reviewers"):
+        load_environment(_write(tmp_path, "dev", data))
+
+
+def test_each_role_trusts_exact_subjects_of_its_own_environment() -> None:
+    names = load_environment("dev").names
+    assert names.github_subjects("plan") == (
+        "repo:example-org/salesflow:pull_request",
+        "repo:example-org/salesflow:environment:dev-plan",
+    )
+    assert names.github_subjects("deploy") == ("repo:example-org/salesflow:environment:dev",)
+    assert names.role("smoke") == "salesflow-dev-github-smoke"
+    assert names.state_key == "salesflow/dev/bootstrap.tfstate"
+    with pytest.raises(ValueError, match="no bootstrap role 'admin'"):
+        names.github_subjects("admin")

@@ -4,9 +4,11 @@
 # environment's AWS and Confluent credentials in the environment.
 #
 #   terraform-stacks.sh plan  ENV OUT [--drift]  plan every stack (read-only, no lock), guard the plans;
-#                                                --drift: -detailed-exitcode, report only, OUT/status
+#                                                --drift: -detailed-exitcode, report only, OUT/status =
+#                                                clean | notice (changes the guard calls harmless
+#                                                notices only) | drift | error
 #   terraform-stacks.sh apply ENV OUT            per stack: plan, guard, apply that saved plan
-#   terraform-stacks.sh save  ENV OUT            plan every stack, guard, store each saved plan (and
+#   terraform-stacks.sh save  ENV OUT            plan every stack (no lock), guard, store each saved plan (and
 #                                                its provider lock file) in the state bucket; write
 #                                                OUT/saved.json = {location, digests, locks} for the
 #                                                apply job
@@ -83,7 +85,7 @@ cmd_plan() {
   local detailed=()
   if [ "$mode" = "--drift" ]; then
     detailed=(-detailed-exitcode)
-    guard_flags=(--report-only)
+    guard_flags=(--report-only --json "$out/guard.json")
   fi
   while IFS=$'\t' read -r stack dir; do
     init "$stack" "$dir"
@@ -122,7 +124,13 @@ cmd_plan() {
     exit 1
   fi
   if [ "$mode" = "--drift" ]; then
-    if [ "$changed" = 1 ]; then echo drift >"$out/status"; else echo clean >"$out/status"; fi
+    if [ "$changed" = 0 ]; then
+      echo clean >"$out/status"
+    elif jq -e '.only_notices' "$out/guard.json" >/dev/null; then
+      echo notice >"$out/status" # e.g. DDL statements Confluent cleaned up, re-created harmlessly
+    else
+      echo drift >"$out/status"
+    fi
   fi
   exit "$guard_rc"
 }
@@ -150,7 +158,9 @@ cmd_save() {
   while IFS=$'\t' read -r stack dir; do
     init "$stack" "$dir"
     echo "::group::terraform plan ($stack)"
-    terraform -chdir="$dir" plan -input=false -no-color -lock-timeout="$LOCK_TIMEOUT" -out="$out/$stack.tfplan"
+    # The plan role writes only saved plans (no lock files): the apply re-plans under the lock, compares,
+    # and Terraform refuses a saved plan whose state moved, so a lock-free plan here is safe.
+    terraform -chdir="$dir" plan -input=false -no-color -lock=false -out="$out/$stack.tfplan"
     echo "::endgroup::"
     show_json "$dir" "$out/$stack.tfplan" "$out/$stack.plan.json"
     plans+=("$out/$stack.plan.json")

@@ -1,5 +1,6 @@
 """Commands the delivery pipelines run (.github/workflows/): guard, plan-compare, stacks,
-publish-artifact, smoke and schema verify. Each works the same on a laptop, given the same inputs."""
+publish-artifact, smoke and schema verify; and what an administrator runs before the first deploy:
+bootstrap and doctor. Each works the same on a laptop, given the same inputs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ from salesflow.cli_options import environment_option, fail, load_or_fail, report
 from salesflow.cloud.aws import aws_client
 
 GUARD_LABELS_VARIABLE = "SALESFLOW_GUARD_LABELS"
+SYNTH_DIR_OPTION = click.option(
+    "--synth-dir",
+    envvar="SALESFLOW_SYNTH_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="cdktf output directory [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
+)
 
 
 def _plan_label(path: Path) -> str:
@@ -38,7 +45,7 @@ def _plan_label(path: Path) -> str:
     metavar="CLASS",
     help="Let findings of this class pass (repeatable). Classes: flink-statement-replace, "
     "flink-statement-in-place, topic-recreate, schema-subject-change, tableflow-disable, bucket-replace, "
-    "lambda-artifact-missing.",
+    "lambda-artifact-missing, flink-ddl-recreate-fails (flink-ddl-recreate is a notice).",
 )
 @click.option(
     "--allow-label",
@@ -79,7 +86,10 @@ def _plan_label(path: Path) -> str:
     help="Longest --comment report, in characters (a GitHub comment holds 65,536).",
 )
 @click.option(
-    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report."
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON report (blocking, only_notices, plans, findings).",
 )
 @click.option("--title", default="Terraform plan", show_default=True, help="Heading of the Markdown report.")
 @click.option(
@@ -195,12 +205,7 @@ def plan_compare_command(shown: Path, fresh: Path) -> None:
 
 @click.command("stacks")
 @environment_option("Environment whose synthesized stacks to list.")
-@click.option(
-    "--synth-dir",
-    envvar="SALESFLOW_SYNTH_DIR",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="cdktf output directory [env: SALESFLOW_SYNTH_DIR; default: terraform/cdktf.out].",
-)
+@SYNTH_DIR_OPTION
 def stacks_command(env: str, synth_dir: Path | None) -> None:
     """Print `<stack>\\t<directory>` for each stack of an environment, in apply order.
 
@@ -268,8 +273,8 @@ def publish_artifact_command(env: str, build_dir: Path | None) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    help="Give up after this many seconds. Default: the environment's watermark delay + 600 s (keep-first "
-    "dedup releases a row once the watermark passes it).",
+    help="Give up after this many seconds. Default: the environment's output latency + 600 s (keep-first "
+    "dedup releases a row once the watermark passes it, window dedup once it passes the window's end).",
 )
 @click.option(
     "--settle",
@@ -289,6 +294,14 @@ def publish_artifact_command(env: str, build_dir: Path | None) -> None:
     "--register-schema", is_flag=True, help="Register the raw value schema (production: Terraform does)."
 )
 @click.option(
+    "--credentials-secret",
+    envvar="SMOKE_CREDENTIALS_SECRET",
+    metavar="NAME",
+    help="Secrets Manager secret with the endpoints and keys (the Confluent stack writes "
+    "salesflow/<env>/confluent/smoke-credentials; the smoke role may read it) "
+    "[env: SMOKE_CREDENTIALS_SECRET].",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -303,18 +316,37 @@ def smoke_command(
     settle: float,
     tick_interval: float,
     register_schema: bool,
+    credentials_secret: str | None,
     json_path: Path | None,
 ) -> None:
     """Send generated orders with duplicates to the raw topic and check the clean topic: every line
     arrives once, none carries PII, within a time bound. Exit 1 on failure."""
-    from salesflow.delivery.smoke import SmokeError, SmokeSettings, SmokeTarget, result_json, run_smoke
+    from salesflow.delivery.smoke import (
+        SmokeError,
+        SmokeSettings,
+        SmokeTarget,
+        credentials_from_secret,
+        result_json,
+        run_smoke,
+    )
 
     environment = load_or_fail(env)
+    environ = dict(os.environ)
+    if credentials_secret:
+        try:
+            found = credentials_from_secret(
+                aws_client("secretsmanager", environment.aws.region), credentials_secret
+            )
+        except SmokeError as exc:
+            raise click.ClickException(str(exc)) from None
+        bootstrap_servers = bootstrap_servers or found.bootstrap_servers
+        schema_registry_url = schema_registry_url or found.schema_registry_url
+        environ |= found.environ
     if not bootstrap_servers or not schema_registry_url:
         raise click.ClickException(
-            "set --bootstrap-servers and --schema-registry-url (or KAFKA_BOOTSTRAP_SERVERS and "
-            "SCHEMA_REGISTRY_URL); credentials come from KAFKA_API_KEY/KAFKA_API_SECRET and "
-            "SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET"
+            "set --credentials-secret, or --bootstrap-servers and --schema-registry-url (or "
+            "KAFKA_BOOTSTRAP_SERVERS and SCHEMA_REGISTRY_URL) with credentials in KAFKA_API_KEY/"
+            "KAFKA_API_SECRET and SCHEMA_REGISTRY_API_KEY/SCHEMA_REGISTRY_API_SECRET"
         )
     topics = environment.confluent.topics
     target = SmokeTarget(
@@ -322,13 +354,15 @@ def smoke_command(
     )
     settings = SmokeSettings(
         events=events,
-        timeout=timeout if timeout is not None else environment.confluent.flink.watermark_delay_seconds + 600,
+        timeout=timeout if timeout is not None else environment.confluent.flink.output_latency_seconds + 600,
         settle=settle,
         tick_interval=tick_interval,
     )
     click.echo(f"smoke-testing {env}: up to {settings.timeout:.0f} s", err=True)
     try:
-        result = run_smoke(target, settings, log=lambda message: click.echo(message, err=True))
+        result = run_smoke(
+            target, settings, environ=environ, log=lambda message: click.echo(message, err=True)
+        )
     except SmokeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary())
@@ -375,6 +409,73 @@ def schema_verify_command(env: str, url: str, output_format: str, markdown_path:
         raise SystemExit(1)
 
 
+@click.command("bootstrap")
+@environment_option("Environment to bootstrap (its <env>-bootstrap stack).")
+@SYNTH_DIR_OPTION
+@click.option(
+    "--local-state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the first run keeps its state until it moves into the bucket (default: .bootstrap/).",
+)
+@click.option(
+    "--yes",
+    "approve",
+    is_flag=True,
+    envvar="SALESFLOW_BOOTSTRAP_APPROVE",
+    help="Apply the plan without asking [env: SALESFLOW_BOOTSTRAP_APPROVE=yes].",
+)
+def bootstrap_command(env: str, synth_dir: Path | None, local_state_dir: Path | None, approve: bool) -> None:
+    """Apply the <env>-bootstrap stack as an administrator: plan, confirm, apply, and on the first run move
+    its state into the state bucket it created. Safe to re-run (docs/runbook.md, "From zero").
+
+    Credentials: AWS administrator (usual chain), CONFLUENT_CLOUD_API_KEY/SECRET of an OrganizationAdmin,
+    GITHUB_TOKEN (unless bootstrap.manage_github is false)."""
+    from salesflow.delivery.bootstrap import DEFAULT_LOCAL_DIR, Bootstrap, BootstrapError
+    from salesflow.delivery.stacks import SYNTH_DIR, StackError
+
+    environment = load_or_fail(env)
+    try:
+        result = Bootstrap(
+            environment,
+            aws_client("s3", environment.aws.state_backend.region),
+            synth_dir=synth_dir or SYNTH_DIR,
+            local_dir=local_state_dir or DEFAULT_LOCAL_DIR,
+            approve=approve,
+            interactive=sys.stdin.isatty(),
+            log=lambda message: click.echo(message, err=True),
+        ).run()
+    except (BootstrapError, StackError) as exc:
+        raise click.ClickException(str(exc)) from None
+    what = "applied" if result.applied else "unchanged"
+    moved = ", state moved into the bucket" if result.migrated else ""
+    click.echo(f"{env}-bootstrap {what}{moved}; state: {result.state}")
+    click.echo(f"Next: `salesflow doctor --env {env}`, then the first pull request (docs/runbook.md).")
+
+
+@click.command("doctor")
+@environment_option("Environment whose first-deploy prerequisites to check.")
+def doctor_command(env: str) -> None:
+    """Check that everything the first deploy of an environment needs exists: buckets, OIDC provider,
+    roles and their trust, boundary, pepper (never its value), GitHub environments (with GITHUB_TOKEN),
+    Confluent environment and service accounts (with CONFLUENT_CLOUD_API_KEY/SECRET). Each item is OK,
+    MISSING (with the fix) or CANNOT CHECK. Exit 1 when something is missing."""
+    from salesflow.cloud.confluent import ConfluentReader
+    from salesflow.cloud.github import GitHubReader
+    from salesflow.delivery.doctor import Doctor, Status, render
+
+    environment = load_or_fail(env)
+    region = environment.aws.region
+    checks = Doctor(
+        environment,
+        aws=lambda service: aws_client(service, region),
+        github=GitHubReader.from_environment(),
+        confluent=ConfluentReader.from_environment(),
+    ).run()
+    click.echo(render(checks))
+    if any(check.status is Status.MISSING for check in checks):
+        sys.exit(1)
+
+
 COMMANDS = (
     guard_command,
     plan_compare_command,
@@ -382,4 +483,6 @@ COMMANDS = (
     publish_artifact_command,
     smoke_command,
     schema_group,
+    bootstrap_command,
+    doctor_command,
 )

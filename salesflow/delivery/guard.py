@@ -15,6 +15,13 @@ Each resource change is checked against what the providers actually do (see
 * ``aws_lambda_function``: an artifact that does not exist makes the apply fail (or, on a revert, the
   old artifact is gone).
 
+* Completed DDL statements (``CREATE TABLE``, ``ALTER TABLE``) are deleted by Confluent about 30 days
+  after they finish; the provider then drops them from state (404 on read) and plans to create them
+  again. Terraform shows that as a ``delete`` in ``resource_drift`` and a ``create`` of the same
+  address. Re-submitting an idempotent DDL (``CREATE ... IF NOT EXISTS``, ``ALTER TABLE ... MODIFY
+  WATERMARK`` / ``SET`` / ``RESET``) changes nothing: a *notice*. Any other DDL would fail on the
+  existing object: blocking.
+
 A finding is *blocking* unless it is a notice. Blocking findings stop the pipeline unless their class is
 allowed explicitly: ``--allow <class>``, or a pull-request label ``allow-<class>``; the label
 ``allow-state-loss`` allows every class that loses state or data, never one that fails at apply.
@@ -35,6 +42,7 @@ from typing import Any
 
 STATE_LOSS = "state-loss"
 APPLY_FAILURE = "apply-failure"
+NOTICE = "notice"  # expected and harmless by construction: nobody needs to act
 ALLOW_ALL_STATE_LOSS_LABEL = "allow-state-loss"
 LABEL_PREFIX = "allow-"
 # Above GitHub's comment limit (65,536 characters) a comment is rejected; leave room for the marker.
@@ -60,6 +68,12 @@ CLASSES: dict[str, FindingClass] = {
         FindingClass("tableflow-disable", STATE_LOSS, "Tableflow disabled or re-enabled"),
         FindingClass("bucket-replace", STATE_LOSS, "S3 bucket deleted or replaced"),
         FindingClass("lambda-artifact-missing", APPLY_FAILURE, "Lambda code artifact missing"),
+        FindingClass(
+            "flink-ddl-recreate", NOTICE, "completed DDL statement re-created after Confluent's cleanup"
+        ),
+        FindingClass(
+            "flink-ddl-recreate-fails", APPLY_FAILURE, "re-created DDL statement fails on the existing object"
+        ),
     )
 }
 
@@ -172,6 +186,17 @@ def _paths_text(change: Change) -> str:
     return ", ".join(paths) if paths else "a force-new attribute"
 
 
+def vanished_addresses(plan: Mapping[str, Any]) -> frozenset[str]:
+    """Managed resources the refresh found gone (``resource_drift`` action ``delete``): the provider
+    removed them from state because the remote object no longer exists."""
+    return frozenset(
+        entry["address"]
+        for entry in plan.get("resource_drift") or []
+        if entry.get("mode", "managed") == "managed"
+        and (entry.get("change") or {}).get("actions") == ["delete"]
+    )
+
+
 def _resources(plan: Mapping[str, Any], section: str) -> Iterable[Mapping[str, Any]]:
     """Every resource of planned_values / prior_state, child modules included."""
     values = plan.get(section) or {}
@@ -194,6 +219,23 @@ _CONTINUOUS = re.compile(
 )
 
 
+_NAME = r"(?:`[^`]+`|[\w$-]+)(?:\s*\.\s*(?:`[^`]+`|[\w$-]+))*"
+_IDEMPOTENT_DDL = re.compile(
+    r"^(CREATE\s+(TEMPORARY\s+)?(TABLE|VIEW|FUNCTION|DATABASE|MODEL)\s+IF\s+NOT\s+EXISTS\s"
+    rf"|ALTER\s+TABLE\s+{_NAME}\s+(MODIFY\s+WATERMARK\s|SET\s*\(|RESET\s*\())",
+    re.IGNORECASE,
+)
+
+
+def idempotent_ddl(text: object) -> bool:
+    """A DDL statement that may run again on an existing object without failing or changing it:
+    ``CREATE ... IF NOT EXISTS``, or ``ALTER TABLE ... MODIFY WATERMARK`` / ``SET (...)`` / ``RESET (...)``
+    (each replaces the table's watermark or options with the same value)."""
+    if not isinstance(text, str) or statement_kind(text) != "ddl":
+        return False
+    return _IDEMPOTENT_DDL.match(_SQL_COMMENTS.sub(" ", text).strip()) is not None
+
+
 def statement_kind(text: object) -> str:
     """``continuous`` (runs and holds state) or ``ddl`` (completes); unknown text counts as continuous."""
     if not isinstance(text, str) or not text.strip():
@@ -202,20 +244,65 @@ def statement_kind(text: object) -> str:
     return "continuous" if _CONTINUOUS.match(body) else "ddl"
 
 
-def _statement_findings(change: Change) -> list[Finding]:
+def _recreate_findings(change: Change) -> list[Finding]:
+    """A statement the refresh found gone is created again under the same address."""
+    text = change.after.get("statement")
+    if statement_kind(text) != "ddl":
+        return []  # a continuous statement re-created from its startup offsets: as any create
+    name = change.after.get("statement_name") or change.address
+    gone = (
+        f"DDL statement {name} no longer exists in Confluent (completed statements are deleted after "
+        "about 30 days) and Terraform submits it again"
+    )
+    if idempotent_ddl(text):
+        return [
+            Finding(
+                "flink-ddl-recreate",
+                change.address,
+                change.action,
+                f"{gone}: its text is idempotent (IF NOT EXISTS / MODIFY WATERMARK / SET), so it completes "
+                "without changing the existing table; nothing to do",
+                blocking=False,
+            )
+        ]
+    return [
+        Finding(
+            "flink-ddl-recreate-fails",
+            change.address,
+            change.action,
+            f"{gone}: its text is not idempotent, so it fails at apply on the existing object (CREATE TABLE "
+            "on an existing topic). Release a new version written with IF NOT EXISTS (see "
+            "flink_statements/README.md)",
+            blocking=True,
+        )
+    ]
+
+
+def _statement_findings(change: Change, vanished: frozenset[str] = frozenset()) -> list[Finding]:
+    if change.action == "create" and change.address in vanished:
+        return _recreate_findings(change)
     name = change.before.get("statement_name") or change.address
     if change.action in {"replace", "delete"}:
         kind = statement_kind(change.before.get("statement"))
         state = "stopped" if change.before.get("stopped") else "running"
         verb = "deleted" if change.action == "delete" else f"replaced (force-new: {_paths_text(change)})"
         if kind == "ddl":
+            if change.action == "delete":
+                effect = "the objects it created stay"
+            elif idempotent_ddl(change.after.get("statement")):
+                effect = (
+                    "the new text is idempotent: it completes without touching an existing object, so a "
+                    "changed definition does not reach an existing table"
+                )
+            else:
+                effect = "a re-submitted CREATE TABLE fails at apply if the table already exists"
             return [
                 Finding(
                     "flink-statement-replace",
                     change.address,
                     change.action,
-                    f"DDL statement {name} is {verb}: no streaming state is lost, but a re-submitted "
-                    "CREATE TABLE fails at apply if the table already exists",
+                    f"DDL statement {name} is {verb}: a completed DDL statement holds no streaming state; "
+                    f"{effect}",
                     blocking=False,
                 )
             ]
@@ -508,11 +595,12 @@ def classify(
     """Every finding of one plan, in plan order."""
     changes = managed_changes(plan)
     levels = _subject_levels(plan)
+    vanished = vanished_addresses(plan)
     built = frozenset(built_keys)
     findings: list[Finding] = []
     for change in changes:
         if change.type == "confluent_flink_statement":
-            found = _statement_findings(change)
+            found = _statement_findings(change, vanished)
         elif change.type == "confluent_kafka_topic":
             found = _topic_findings(change)
         elif change.type == "confluent_schema":
@@ -571,6 +659,18 @@ def allowances(flags: Iterable[str], labels: Iterable[str]) -> tuple[dict[str, s
             else:
                 warnings.append(f"label {label!r} allows nothing (no class {name!r})")
     return allowed, warnings
+
+
+def only_notices(reports: Sequence[PlanReport], findings: Sequence[Finding]) -> bool:
+    """The plans change something, and every change is explained by notices alone (category notice):
+    the drift is expected and harmless, so nobody needs to be told (drift.yml opens no issue)."""
+    changed = {(report.label, change.address) for report in reports for change in report.changes}
+    noticed = {(finding.plan, finding.address) for finding in findings}
+    return (
+        bool(changed)
+        and changed <= noticed
+        and all(CLASSES[finding.cls].category == NOTICE for finding in findings)
+    )
 
 
 def apply_allowances(findings: Iterable[Finding], allowed: Mapping[str, str]) -> list[Finding]:

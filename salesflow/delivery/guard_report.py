@@ -18,6 +18,7 @@ from salesflow.delivery.guard import (
     STATE_LOSS,
     Finding,
     PlanReport,
+    only_notices,
 )
 
 
@@ -149,6 +150,8 @@ def report_json(reports: Sequence[PlanReport], findings: Sequence[Finding], warn
     return json.dumps(
         {
             "blocking": any(finding.blocks for finding in findings),
+            # Changes, each explained by notices alone (e.g. DDL re-created after Confluent's cleanup).
+            "only_notices": only_notices(reports, findings),
             "plans": [
                 {
                     "label": report.label,

@@ -13,8 +13,10 @@ is up, and checks what the Flink statement wrote:
 Smoke orders carry the order id ``SMOKE-<run>-<n>`` so they are unique per run (the statement keeps dedup
 state for a day) and easy to recognise downstream. The statement's keep-first dedup holds a row until
 the watermark passes it, so while waiting the smoke test keeps producing one small order every
-``tick_interval`` seconds to move the watermark; the bound defaults to the environment's watermark delay
-plus ten minutes. Credentials come only from the environment (see ``salesflow.events.kafka``).
+``tick_interval`` seconds to move the watermark (window dedup holds it until the watermark passes its
+window's end); the bound defaults to the environment's output latency (watermark delay, plus the dedup
+window for window dedup) plus ten minutes. Credentials come only from the environment (see
+``salesflow.events.kafka``).
 """
 
 from __future__ import annotations
@@ -258,6 +260,36 @@ def _check_content(line: Mapping[str, Any], order: Mapping[str, Any]) -> list[st
     if Decimal(str(line.get("line_amount"))) != price * item["quantity"]:
         problems.append(f"{where}: line_amount is not quantity * unit_price")
     return problems
+
+
+@dataclass(frozen=True)
+class SmokeCredentials:
+    """Endpoints and keys of the smoke test's service account, as the Confluent stack stores them."""
+
+    bootstrap_servers: str
+    schema_registry_url: str
+    environ: dict[str, str]  # KAFKA_API_KEY/SECRET, SCHEMA_REGISTRY_API_KEY/SECRET
+
+
+CREDENTIAL_FIELDS = {
+    "kafka_api_key": "KAFKA_API_KEY",
+    "kafka_api_secret": "KAFKA_API_SECRET",
+    "schema_registry_api_key": "SCHEMA_REGISTRY_API_KEY",
+    "schema_registry_api_secret": "SCHEMA_REGISTRY_API_SECRET",
+}
+
+
+def credentials_from_secret(secrets_manager: Any, name: str) -> SmokeCredentials:
+    """Read ``salesflow/<env>/confluent/smoke-credentials`` (terraform/confluent/smoke.py); never logged."""
+    try:
+        value = json.loads(secrets_manager.get_secret_value(SecretId=name)["SecretString"])
+        return SmokeCredentials(
+            value["bootstrap_servers"],
+            value["schema_registry_url"],
+            {variable: value[field] for field, variable in CREDENTIAL_FIELDS.items()},
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SmokeError(f"secret {name} is not the smoke credentials JSON ({type(exc).__name__})") from None
 
 
 def run_smoke(

@@ -5,6 +5,9 @@ environment's state bucket and its state key lies under the environment's key pr
 ``environments/<env>.yaml``). The order follows the stack dependencies cdktf records in
 ``terraform/cdktf.out/manifest.json``, so a stack that reads another's outputs is planned after it.
 A stack without an S3 backend is refused: in CI its state would vanish with the runner.
+
+The bootstrap stack (state key ``<key prefix>/bootstrap.tfstate``) is never among them: an administrator
+applies it with ``make bootstrap`` (``bootstrap_stack``), and the pipeline roles cannot even read its state.
 """
 
 from __future__ import annotations
@@ -62,14 +65,37 @@ def all_stacks(synth_dir: Path = SYNTH_DIR) -> list[Stack]:
     return stacks
 
 
+def _in_environment(stack: Stack, environment: Environment) -> bool:
+    backend = environment.aws.state_backend
+    return stack.state_bucket == backend.bucket and stack.state_key.startswith(
+        backend.key_prefix.rstrip("/") + "/"
+    )
+
+
+def bootstrap_stack(environment: Environment, synth_dir: Path = SYNTH_DIR) -> Stack:
+    """The environment's bootstrap stack (applied by an administrator, never by a pipeline)."""
+    found = [
+        stack
+        for stack in all_stacks(synth_dir)
+        if _in_environment(stack, environment) and stack.state_key == environment.names.state_key
+    ]
+    if len(found) != 1:
+        raise StackError(
+            f"{synth_dir}: no bootstrap stack of {environment.name} "
+            f"(state key {environment.names.state_key}); "
+            f"run `make bootstrap ENV={environment.name}` (it synthesizes the bootstrap stack)"
+        )
+    return found[0]
+
+
 def stacks_for_environment(environment: Environment, synth_dir: Path = SYNTH_DIR) -> list[Stack]:
-    """The environment's stacks, dependencies first (ties broken by name)."""
+    """The environment's stacks that the pipelines apply, dependencies first (ties broken by name)."""
     backend = environment.aws.state_backend
     prefix = backend.key_prefix.rstrip("/") + "/"
     mine = {
         stack.name: stack
         for stack in all_stacks(synth_dir)
-        if stack.state_bucket == backend.bucket and stack.state_key.startswith(prefix)
+        if _in_environment(stack, environment) and stack.state_key != environment.names.state_key
     }
     if not mine:
         raise StackError(

@@ -76,8 +76,36 @@ def exporter_environment(
         "MAX_WORKERS": str(environment.exporter.lambda_.max_workers),
         "S3_ENDPOINT_URL": s3_endpoint or "",
         "SNS_ENDPOINT_URL": sns_endpoint or s3_endpoint or "",
+        "NOTIFY": "sns",  # a local run notifies through SNS if given a topic; the demo sends the e-mail
     }
     return variables
+
+
+def email_environment(
+    environment: Environment,
+    *,
+    download_base_url: str,
+    key_pair_id: str,
+    signing_key_secret_id: str,
+    configuration_set: str | None,
+) -> dict[str, str]:
+    """The Lambda's e-mail variables (``NOTIFY=email``) for ``environment``: what Terraform sets from the
+    environment file and its CloudFront/SES resources (given here, since they exist only in the cloud)."""
+    email, downloads = environment.exporter.email, environment.exporter.downloads
+    if email is None or downloads is None:
+        raise click.UsageError(
+            f"environments/{environment.name}.yaml has no exporter.email/downloads blocks: no e-mail to send"
+        )
+    return {
+        "NOTIFY": "email",
+        "EMAIL_FROM": email.from_address,
+        "EMAIL_TO": ",".join(environment.exporter.analysts),
+        "EMAIL_CONFIGURATION_SET": configuration_set or "",
+        "DOWNLOAD_BASE_URL": download_base_url,
+        "DOWNLOAD_KEY_PAIR_ID": key_pair_id,
+        "DOWNLOAD_SIGNING_KEY_SECRET_ID": signing_key_secret_id,
+        "DOWNLOAD_LINK_DAYS": str(downloads.link_days),
+    }
 
 
 @click.command("export")

@@ -285,6 +285,10 @@ class _Session:
 
 
 def _java_message(exc: Exception) -> str:
-    """The first line of a Java exception raised through py4j, with the class's package left out."""
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    return re.sub(r"^(?:[a-z_]\w*\.)+(?=[A-Z]\w*: )", "", lines[0].strip())
+    """The first line of a Java exception raised through py4j, with the class's package left out (a raw
+    py4j error's first line only names the call; its second carries the Java exception)."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()] or [type(exc).__name__]
+    first = lines[0]
+    if first.startswith("An error occurred while calling") and len(lines) > 1:
+        first = lines[1].removeprefix(":").strip()
+    return re.sub(r"^(?:[a-z_]\w*\.)+(?=[A-Z]\w*: )", "", first)

@@ -1,17 +1,24 @@
 """Lint the statement templates with sqlfluff (flink dialect), rendered with each environment's config.
 
 Each template is linted once per environment with the Jinja context the renderer uses, so a value that
-only one environment produces is linted too. The pepper is a placeholder literal: the real one is a
-secret, and the confluent target's Terraform expression is only valid SQL after Terraform resolved it.
+only one environment produces is linted too. sqlfluff also renders and lints the branches the context
+does not take (its Jinja templater's unreached-code variants), so the ``{% if dedup == 'window' %}``
+branch of the INSERT is linted in every environment whichever dedup it selects (a test proves it). The
+pepper is a placeholder literal: the real one is a secret, and the confluent target's Terraform
+expression is only valid SQL after Terraform resolved it.
 
-sqlfluff's flink dialect (4.5) lacks three things the statements need. ``flink_statements_dialect``
+sqlfluff's flink dialect (4.5) lacks four things the statements need. ``flink_statements_dialect``
 adds them to a copy of it, as grammar, not as ignores:
 
 * ``ALTER TABLE t {ADD|MODIFY} WATERMARK FOR c AS expr`` and ``DROP WATERMARK`` (Flink/Confluent DDL);
 * ``UNNEST(...) WITH ORDINALITY`` in a FROM clause (Flink >= 2.1);
 * ROW field access ``alias.column.field``: sqlfluff reads every dot as a qualifier and then reports
   the column as an unknown table. Here a column reference is ``[alias.]column`` and further dots
-  access fields of a ROW, which is what Flink does.
+  access fields of a ROW, which is what Flink does;
+* ``DESCRIPTOR(column)`` in a windowing TVF (``TUMBLE(TABLE t, DESCRIPTOR(`$rowtime`), ...)``) is a
+  function naming a column of the TVF's table argument: sqlfluff parses it as a keyword followed by a
+  column reference, so it asks for a space before the bracket and for a table qualifier the TVF does
+  not allow.
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ def flink_statements_dialect() -> Dialect:
         OneOf,
         Ref,
         Sequence,
+        StringParser,
+        WordSegment,
     )
     from sqlfluff.dialects import dialect_ansi as ansi
 
@@ -94,6 +103,26 @@ def flink_statements_dialect() -> Dialect:
             allow_gaps=False,
         )
 
+    class DescriptorNameSegment(BaseSegment):
+        """The DESCRIPTOR keyword in function position (laid out like a function name)."""
+
+        type = "function_name"
+        match_grammar = StringParser("DESCRIPTOR", WordSegment, type="function_name_identifier")
+
+    class DescriptorSegment(BaseSegment):
+        """``DESCRIPTOR(col[, ...])``: names columns of a TVF's table argument, not table references."""
+
+        type = "function"
+        match_grammar = Sequence(
+            Ref("DescriptorNameSegment"),
+            Ref("DescriptorContentsSegment"),
+            allow_gaps=False,
+        )
+
+    class DescriptorContentsSegment(BaseSegment):
+        type = "function_contents"
+        match_grammar = Bracketed(Delimited(Ref("SingleIdentifierGrammar")))
+
     class RowFieldAccessorSegment(BaseSegment):
         """``.field`` after a ROW-typed expression."""
 
@@ -107,7 +136,12 @@ def flink_statements_dialect() -> Dialect:
         ColumnReferenceSegment=ColumnReferenceSegment,
         AccessorGrammar=AnyNumberOf(OneOf(Ref("ArrayAccessorSegment"), Ref("RowFieldAccessorSegment"))),
     )
-    dialect.add(RowFieldAccessorSegment=RowFieldAccessorSegment)
+    dialect.replace(DescriptorSegment=DescriptorSegment)
+    dialect.add(
+        RowFieldAccessorSegment=RowFieldAccessorSegment,
+        DescriptorNameSegment=DescriptorNameSegment,
+        DescriptorContentsSegment=DescriptorContentsSegment,
+    )
     return dialect.expand()
 
 
@@ -154,7 +188,7 @@ def lint_statements(
                     violation.desc(),
                 )
                 found.setdefault(key, []).append(environment.name)
-    return sorted(LintProblem(*key, environments=tuple(envs)) for key, envs in found.items())
+    return sorted(LintProblem(*key, environments=tuple(dict.fromkeys(envs))) for key, envs in found.items())
 
 
 def _display(path: Path) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from salesflow.config import Environment
 from salesflow.events.files import atomic_output
-from salesflow.sql.render import STATEMENTS_DIR, RenderedStatement, render_statements
+from salesflow.sql.render import STATEMENTS_DIR, RenderedStatement, render_every_variant
 
 LOCK_FILE = STATEMENTS_DIR / "statements.lock.json"
 _ABOUT = (
@@ -62,10 +62,12 @@ def load_lock(path: Path = LOCK_FILE) -> dict[str, str]:
 def rendered_for_lock(
     environments: list[Environment], statements_dir: Path = STATEMENTS_DIR
 ) -> list[RenderedStatement]:
+    """Every environment's statements under both dedup variants: the variant an environment does not
+    select is locked too, so switching to it runs text that was reviewed, linted and tested."""
     return [
         statement
         for environment in environments
-        for statement in render_statements(environment, "confluent", statements_dir=statements_dir)
+        for statement in render_every_variant(environment, statements_dir)
     ]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,7 +24,7 @@ import jinja2
 import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from salesflow.config import REPO_ROOT, Environment
+from salesflow.config import DEDUP_VARIANTS, REPO_ROOT, DedupVariant, Environment
 from salesflow.sql.properties import STARTUP_MODE, STARTUP_TIMESTAMP
 
 STATEMENTS_DIR = REPO_ROOT / "flink_statements"
@@ -39,6 +40,7 @@ LOCAL_PEPPER_VARIABLE = "SALESFLOW_PII_PEPPER"
 LOCAL_PEPPER_DEFAULT = "salesflow-local-only-pepper"
 
 _INTERVAL_UNITS = {"s": "SECOND", "min": "MINUTE", "h": "HOUR", "d": "DAY"}
+_IF_NOT_EXISTS = re.compile(r"^(CREATE\s+TABLE\s+)IF\s+NOT\s+EXISTS\s+", re.IGNORECASE)
 
 
 class RenderError(ValueError):
@@ -64,6 +66,11 @@ class StatementSpec(BaseModel):
     versions: dict[str, Annotated[int, Field(ge=1)] | VersionSpec]
     depends_on: tuple[str, ...] = ()
     properties: dict[str, str] = {}
+    # Rendered only for environments whose confluent.flink.dedup is this variant (None: always).
+    dedup: DedupVariant | None = None
+
+    def renders_for(self, environment: Environment) -> bool:
+        return self.dedup is None or self.dedup == environment.confluent.flink.dedup
 
     @model_validator(mode="after")
     def _cutover_only_for_continuous(self) -> StatementSpec:
@@ -92,12 +99,14 @@ class RenderedStatement:
     @property
     def sha256(self) -> str:
         """Identity of what runs: text, properties and the statements it depends on."""
-        payload = json.dumps(
-            {"text": self.text, "properties": self.properties, "depends_on": list(self.dependency_hashes)},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return _identity(self.text, self.properties, self.dependency_hashes)
+
+    @property
+    def definition_sha256(self) -> str:
+        """Identity of what the statement defines, which is what its dependents' hashes include: a running
+        statement keeps the table definitions it started with, and an ``IF NOT EXISTS`` guard changes
+        when a CREATE runs, not the table it defines (so adding one needs no new version downstream)."""
+        return _identity(_IF_NOT_EXISTS.sub(r"\1", self.text), self.properties, self.dependency_hashes)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -117,12 +126,20 @@ def load_specs(path: Path = SPEC_FILE) -> list[StatementSpec]:
         specs = StatementList.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).statements
     except ValidationError as exc:
         raise RenderError(f"{path}: {exc}") from None
-    known: set[str] = set()
+    known: dict[str, StatementSpec] = {}
     for spec in specs:
         missing = [dependency for dependency in spec.depends_on if dependency not in known]
         if missing:
             raise RenderError(f"{path}: {spec.id} depends on {missing}, which must be listed before it")
-        known.add(spec.id)
+        narrower = [d for d in spec.depends_on if known[d].dedup not in (None, spec.dedup)]
+        if narrower:
+            raise RenderError(
+                f"{path}: {spec.id} depends on {narrower}, which only some dedup variants render; "
+                "depend on statements every variant renders"
+            )
+        if spec.id in known:
+            raise RenderError(f"{path}: statement id {spec.id} is listed twice; ids name statements")
+        known[spec.id] = spec
     return specs
 
 
@@ -135,13 +152,18 @@ def sql_string_content(value: str) -> str:
     return value.replace("'", "''")
 
 
+def sql_interval(field: str, duration: str) -> dict[str, object]:
+    """A config duration (``10 min``) as the parts of a Flink ``INTERVAL '10' MINUTE`` literal."""
+    amount, unit = duration.split()
+    if unit not in _INTERVAL_UNITS:
+        raise RenderError(f"{field}: use s, min, h or d for an interval, not {unit!r}")
+    if int(amount) > 99:  # Flink's interval literals default to a precision of 2 digits
+        raise RenderError(f"{field}: {duration!r} has more than 2 digits; use a larger unit")
+    return {"amount": int(amount), "unit": _INTERVAL_UNITS[unit]}
+
+
 def template_context(environment: Environment, pepper_sql: str) -> dict[str, object]:
     confluent = environment.confluent
-    amount, unit = confluent.flink.watermark_delay.split()
-    if unit not in _INTERVAL_UNITS:
-        raise RenderError(
-            f"confluent.flink.watermark_delay: use s, min, h or d for a watermark, not {unit!r}"
-        )
     return {
         "env": environment.name,
         "catalog": environment.flink_catalog,
@@ -152,7 +174,9 @@ def template_context(environment: Environment, pepper_sql: str) -> dict[str, obj
         "clean_retention_ms": confluent.topics.clean.retention_ms,
         "state_ttl": confluent.flink.state_ttl,
         "time_zone": confluent.flink.time_zone,
-        "watermark_delay": {"amount": int(amount), "unit": _INTERVAL_UNITS[unit]},
+        "watermark_delay": sql_interval("confluent.flink.watermark_delay", confluent.flink.watermark_delay),
+        "dedup": confluent.flink.dedup,
+        "dedup_window": sql_interval("confluent.flink.dedup_window", confluent.flink.dedup_window),
         "pii_pepper": pepper_sql,
     }
 
@@ -164,7 +188,8 @@ def render_statements(
     pepper: str | None = None,
     statements_dir: Path = STATEMENTS_DIR,
 ) -> list[RenderedStatement]:
-    """Render every statement for ``environment`` in submission order."""
+    """Render every statement for ``environment`` in submission order (statements of the dedup
+    variant it does not select are left out)."""
     if target == "confluent":
         if pepper is not None:
             raise RenderError("the confluent target never takes a pepper value: Terraform reads the secret")
@@ -180,6 +205,8 @@ def render_statements(
     )
     rendered: dict[str, RenderedStatement] = {}
     for spec in load_specs(statements_dir / SPEC_FILE.name):
+        if not spec.renders_for(environment):
+            continue
         version_spec = spec.versions.get(environment.name)
         if version_spec is None:
             raise RenderError(
@@ -210,9 +237,32 @@ def render_statements(
             text=_strip_comment_header(text),
             properties=dict(sorted(properties.items())),
             depends_on=tuple(dependency.name for dependency in dependencies),
-            dependency_hashes=tuple(dependency.sha256 for dependency in dependencies),
+            dependency_hashes=tuple(dependency.definition_sha256 for dependency in dependencies),
         )
     return list(rendered.values())
+
+
+def creates_table(statement: RenderedStatement, table: str) -> bool:
+    """Whether ``statement`` is the DDL that creates ``table`` (``CREATE TABLE [IF NOT EXISTS] table``)."""
+    pattern = rf"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?{re.escape(table)}`?[\s(]"
+    return statement.kind == "ddl" and re.search(pattern, statement.text, re.IGNORECASE) is not None
+
+
+def render_every_variant(
+    environment: Environment, statements_dir: Path = STATEMENTS_DIR
+) -> list[RenderedStatement]:
+    """The confluent statements of ``environment`` under each dedup variant, each name once: what the
+    lock holds. A statement listed for every variant must render the same under each."""
+    by_name: dict[str, RenderedStatement] = {}
+    for variant in DEDUP_VARIANTS:
+        for statement in render_statements(environment.with_dedup(variant), statements_dir=statements_dir):
+            seen = by_name.setdefault(statement.name, statement)
+            if seen.sha256 != statement.sha256:
+                raise RenderError(
+                    f"{statement.name} renders differently per dedup variant; give each variant its own "
+                    "statement (`dedup:` in statements.yaml)"
+                )
+    return list(by_name.values())
 
 
 def _startup_properties(version: VersionSpec) -> dict[str, str]:
@@ -221,6 +271,15 @@ def _startup_properties(version: VersionSpec) -> dict[str, str]:
         STARTUP_MODE: "timestamp",
         STARTUP_TIMESTAMP: str(int(version.start_from.timestamp() * 1000)),
     }
+
+
+def _identity(text: str, properties: dict[str, str], dependency_hashes: tuple[str, ...]) -> str:
+    payload = json.dumps(
+        {"text": text, "properties": properties, "depends_on": list(dependency_hashes)},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _strip_comment_header(text: str) -> str:

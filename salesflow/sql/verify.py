@@ -43,7 +43,13 @@ from salesflow.config import Environment
 from salesflow.contracts import SALES_ORDER_LINE, load_schema_json
 from salesflow.sql.avro_types import Column, record_columns
 from salesflow.sql.confluent_plans import PlanError, explain_text, parse_plan, result_columns
-from salesflow.sql.render import CONFLUENT_PEPPER, RenderedStatement, render_statements, sql_string_content
+from salesflow.sql.render import (
+    CONFLUENT_PEPPER,
+    RenderedStatement,
+    creates_table,
+    render_statements,
+    sql_string_content,
+)
 
 MAX_NAME_LENGTH = 100
 AUTH_FAILURES = frozenset({401, 403})
@@ -88,11 +94,6 @@ def is_unknown_table(detail: str, table: str) -> bool:
     if table.lower() not in detail.lower():
         return False
     return any(re.search(pattern, detail, re.IGNORECASE) for pattern in UNKNOWN_TABLE_PATTERNS)
-
-
-def creates_table(statement: RenderedStatement, table: str) -> bool:
-    pattern = rf"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?{re.escape(table)}`?[\s(]"
-    return statement.kind == "ddl" and re.search(pattern, statement.text, re.IGNORECASE) is not None
 
 
 @dataclass

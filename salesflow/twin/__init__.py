@@ -1,6 +1,8 @@
 """The local twin: the pipeline on this machine with real engines and no cloud. A local Iceberg table
-standing in for Tableflow (``lakehouse.py``), moto in server mode standing in for S3/SNS
-(``local_aws.py``), and ``salesflow demo`` running generate -> Flink -> Iceberg -> exporter -> S3.
+standing in for Tableflow (``lakehouse.py``), served through an Iceberg REST catalog with OAuth2 and
+vended credentials the way Tableflow serves it (``rest_catalog.py``), moto in server mode standing in
+for S3/SNS/STS (``local_aws.py``), and ``salesflow demo`` running generate -> Flink -> Iceberg ->
+exporter -> S3.
 
 Only configuration differs from the cloud: the same statements, the same exporter code.
 

@@ -33,6 +33,14 @@ from salesflow.cli_options import environment_option, load_or_fail
     show_default=True,
     help="Full ISO weeks of orders, ending before the current week.",
 )
+@click.option(
+    "--catalog",
+    type=click.Choice(["rest", "sql"]),
+    default="rest",
+    show_default=True,
+    help="rest: read through the Iceberg REST catalog twin (Tableflow's path, table files in local S3); "
+    "sql: a SQLite catalog with local files (quicker).",
+)
 @click.option("--now", "now_text", help="Pretend it is this ISO-8601 time (default: now). Fixes the weeks.")
 @click.option(
     "--workdir",
@@ -50,7 +58,14 @@ from salesflow.cli_options import environment_option, load_or_fail
     help="Where the exported CSVs and manifest are copied.",
 )
 def demo_command(
-    env: str, events: int, seed: int, weeks: int, now_text: str | None, workdir: Path, out_dir: Path
+    env: str,
+    events: int,
+    seed: int,
+    weeks: int,
+    catalog: str,
+    now_text: str | None,
+    workdir: Path,
+    out_dir: Path,
 ) -> None:
     """Run the pipeline end to end, offline: generate -> Flink -> Iceberg -> Lambda exporter -> S3.
 
@@ -58,11 +73,17 @@ def demo_command(
     Iceberg table, and the exporter's Lambda handler runs unchanged against a real S3/SNS endpoint
     (moto server on 127.0.0.1), triggered by a scheduler-shaped event for the last generated week.
     """
-    from salesflow.twin.demo import DemoOptions, run_demo
+    from salesflow.twin.demo import DEMO_DOWNLOAD_URL, DemoOptions, run_demo
 
     environment = load_or_fail(env)
     options = DemoOptions(
-        environment=environment, workdir=workdir, out_dir=out_dir, events=events, seed=seed, weeks=weeks
+        environment=environment,
+        workdir=workdir,
+        out_dir=out_dir,
+        events=events,
+        seed=seed,
+        weeks=weeks,
+        catalog=catalog,
     )
     if now_text:
         try:
@@ -89,7 +110,7 @@ def demo_command(
     click.echo(
         f"  PII check                 {verdict}: {len(result.pii_leaks)} of {result.pii_values_checked:,} "
         "generated PII values found in the lines, the Iceberg files, the CSVs, the manifest and "
-        "the SNS message"
+        + ("the analysts' e-mail" if result.email_html else "the SNS message")
     )
     for leak in result.pii_leaks[:10]:
         click.echo(f"    leak: {leak}")
@@ -98,6 +119,7 @@ def demo_command(
         f"{window['start_utc']} -> {window['end_utc']} "
         f"({manifest['orders']:,} orders, {manifest['lines']:,} lines)"
     )
+    click.echo(f"  catalog read through      {result.catalog}")
     click.echo(
         "  rows per report           " + ", ".join(f"{name} {count:,}" for name, count in rows.items())
     )
@@ -107,6 +129,11 @@ def demo_command(
     click.echo("  manifest.json")
     click.echo("    " + json.dumps(manifest, indent=2).replace("\n", "\n    "))
     click.echo(f"  CSVs copied to            {result.copied_to}/")
+    if result.email_html:
+        click.echo(
+            f"  the analysts' e-mail      {result.copied_to / 'email.html'} (open it in a browser), "
+            f"{result.copied_to / 'email.txt'}; links signed for {DEMO_DOWNLOAD_URL} (a placeholder)"
+        )
     click.echo(
         "  stage timings             "
         + ", ".join(f"{name} {secs:.1f} s" for name, secs in result.timings.items())

@@ -1,7 +1,8 @@
-"""A local AWS twin for S3, SNS (and whatever else moto serves): moto in server mode on 127.0.0.1.
+"""A local AWS twin for S3, SNS, SES, Secrets Manager (whatever moto serves): moto server on 127.0.0.1.
 
 The exporter's boto3 clients talk real HTTP to it, exactly as they would to AWS; only the endpoint
-URL differs. SNS messages are read back through an SQS queue subscribed to the topic.
+URL differs. SNS messages are read back through an SQS queue subscribed to the topic; e-mails sent
+through SES are read from the server's outbox (moto runs in this process).
 
     with local_aws() as aws:
         aws.create_bucket("salesflow-exports-dev")
@@ -49,6 +50,13 @@ class SnsInbox:
 
 
 @dataclass(frozen=True)
+class SentEmail:
+    source: str
+    destinations: list[str]
+    raw: bytes
+
+
+@dataclass(frozen=True)
 class LocalAws:
     endpoint_url: str
     region: str = DEFAULT_REGION
@@ -62,6 +70,8 @@ class LocalAws:
             "AWS_REGION": self.region,
             "S3_ENDPOINT_URL": self.endpoint_url,
             "SNS_ENDPOINT_URL": self.endpoint_url,
+            "SES_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.endpoint_url,
         }
 
     def client(self, service: str) -> Any:
@@ -89,6 +99,25 @@ class LocalAws:
         ]
         self.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
         return SnsInbox(sqs, queue_url)
+
+    def verify_sender_domain(self, domain: str) -> None:
+        """An SES domain identity that may send (in AWS: verified through its DKIM records)."""
+        self.client("ses").verify_domain_identity(Domain=domain)
+
+    def put_secret(self, name: str, value: str) -> str:
+        return self.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+
+    def sent_emails(self) -> list[SentEmail]:
+        """Every message sent through this server's SES, oldest first."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][self.region]
+        return [
+            SentEmail(message.source, list(message.destinations), message.raw_data.encode("utf-8"))
+            for message in backend.sent_messages
+            if hasattr(message, "raw_data")
+        ]
 
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         """Every object under ``prefix``: key -> bytes."""

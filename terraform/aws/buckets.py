@@ -1,4 +1,4 @@
-"""The AWS stack's buckets: weekly exports, exporter artifacts and the access logs of both.
+"""The AWS stack's buckets: weekly exports and their access logs (the artifact bucket is the bootstrap's).
 
 Every bucket is a ``SecureBucket``: private, versioned, encrypted, refusing plain HTTP, aborting
 incomplete uploads, with its own lifecycle rules and (except the log bucket) access logging.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -46,9 +46,25 @@ ACCESS_LOG_RETENTION_DAYS = 365
 ABORT_MULTIPART_DAYS = 7
 NO_BUCKET_EVENTS = "nothing consumes object events; the exporter announces each export on SNS itself"
 Rule = S3BucketLifecycleConfigurationRule
+# A SecureBucket's resources: logical id suffix -> Terraform type (each is imported by the bucket's name).
+BUCKET_PARTS = {
+    "": "aws_s3_bucket",
+    "_public_access": "aws_s3_bucket_public_access_block",
+    "_ownership": "aws_s3_bucket_ownership_controls",
+    "_versioning": "aws_s3_bucket_versioning",
+    "_encryption": "aws_s3_bucket_server_side_encryption_configuration",
+    "_lifecycle": "aws_s3_bucket_lifecycle_configuration",
+    "_logging": "aws_s3_bucket_logging",
+    "_policy": "aws_s3_bucket_policy",
+}
 
 
-def _everything() -> list[S3BucketLifecycleConfigurationRuleFilter]:
+def bucket_addresses(id_: str) -> list[str]:
+    """Terraform addresses of the SecureBucket ``id_`` (with access logging)."""
+    return [f"{kind}.{id_}{suffix}" for suffix, kind in BUCKET_PARTS.items()]
+
+
+def everything() -> list[S3BucketLifecycleConfigurationRuleFilter]:
     return [S3BucketLifecycleConfigurationRuleFilter(prefix="")]
 
 
@@ -67,10 +83,12 @@ class SecureBucket(Construct):
         log_to: tuple[S3Bucket, str] | None,
         extra_policy: Sequence[Statement] = (),
         lifecycle: TerraformResourceLifecycle | None = None,
+        object_ownership: str = "BucketOwnerEnforced",
     ) -> None:
         super().__init__(scope, id_)
         bucket = S3Bucket(self, id_, bucket=name, force_destroy=False, lifecycle=lifecycle)
         self.bucket = bucket
+        self._id = id_
         S3BucketPublicAccessBlock(
             self,
             f"{id_}_public_access",
@@ -80,11 +98,11 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(
+        self.ownership = S3BucketOwnershipControls(
             self,
             f"{id_}_ownership",
             bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+            rule=S3BucketOwnershipControlsRule(object_ownership=object_ownership),
         )
         S3BucketVersioningA(
             self,
@@ -113,7 +131,7 @@ class SecureBucket(Construct):
         abort_uploads = Rule(
             id="abort-incomplete-uploads",
             status="Enabled",
-            filter=_everything(),
+            filter=everything(),
             abort_incomplete_multipart_upload=[
                 S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
                     days_after_initiation=ABORT_MULTIPART_DAYS
@@ -136,10 +154,20 @@ class SecureBucket(Construct):
             principals=[anyone()],
             conditions=[condition("Bool", "aws:SecureTransport", "false")],
         )
-        policy = DataAwsIamPolicyDocument(
-            self, f"{id_}_policy_document", statement=[deny_plain_http, *extra_policy]
-        )
-        S3BucketPolicy(self, f"{id_}_policy", bucket=bucket.id, policy=policy.json)
+        self._statements = [deny_plain_http, *extra_policy]
+        self._policy = DataAwsIamPolicyDocument(self, f"{id_}_policy_document", statement=self._statements)
+        S3BucketPolicy(self, f"{id_}_policy", bucket=bucket.id, policy=self._policy.json)
+
+    def allow(self, *statements: Statement) -> None:
+        """Add statements to the bucket policy (for a reader created after the bucket, e.g. CloudFront)."""
+        self._statements.extend(statements)
+        self._policy.put_statement(self._statements)
+
+    def part(self, suffix: str) -> TerraformResource:
+        """The bucket (``""``) or one of its settings (``"_versioning"``, ``"_policy"``, ...)."""
+        found = self.node.find_child(f"{self._id}{suffix}")
+        assert isinstance(found, TerraformResource), f"{self._id}{suffix} is not a resource"
+        return found
 
     @property
     def arn(self) -> str:
@@ -153,65 +181,58 @@ class SecureBucket(Construct):
         skip_checks(self.bucket, justifications)
 
 
+def access_log_bucket(scope: Construct, id_: str, name: str, account_id: str) -> SecureBucket:
+    """A bucket for S3 server access logs (SSE-S3: the only encryption log delivery supports); logs
+    expire after a year."""
+    bucket = SecureBucket(
+        scope,
+        id_,
+        name,
+        kms_key_arn=None,
+        extra_policy=[
+            statement(
+                "S3ServerAccessLogsDelivery",
+                ["s3:PutObject"],
+                [f"arn:aws:s3:::{name}/*"],
+                principals=[service("logging.s3.amazonaws.com")],
+                conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
+            )
+        ],
+        rules=[
+            Rule(
+                id="expire-access-logs",
+                status="Enabled",
+                filter=everything(),
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=ACCESS_LOG_RETENTION_DAYS)],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
+                ],
+            )
+        ],
+        log_to=None,
+    )
+    bucket.accept_findings(
+        {
+            "CKV_AWS_144": "access logs stay in the region; cross-region replication is not required",
+            "CKV2_AWS_62": NO_BUCKET_EVENTS,
+            "CKV_AWS_145": "S3 server access logging delivers only to SSE-S3 (AES256) buckets",
+        }
+    )
+    return bucket
+
+
 class ExporterBuckets(Construct):
-    """Exports (SSE-KMS, old versions and abandoned staging copies expire), artifacts (never expired,
-    never destroyed: a revert must find every earlier zip) and their access logs (SSE-S3)."""
+    """Exports (SSE-KMS, old versions and abandoned staging copies expire) and their access logs (SSE-S3).
+    The artifact bucket belongs to the bootstrap stack (terraform/bootstrap/storage.py)."""
 
     def __init__(
         self, scope: Construct, id_: str, environment: Environment, kms_key_arn: str, account_id: str
     ):
         super().__init__(scope, id_)
-        log_bucket_name = f"{environment.aws.export.bucket}-access-logs"
-        self.access_logs = SecureBucket(
-            self,
-            "access_log_bucket",
-            log_bucket_name,
-            kms_key_arn=None,  # S3 server access logs can only be delivered to SSE-S3 buckets
-            extra_policy=[
-                statement(
-                    "S3ServerAccessLogsDelivery",
-                    ["s3:PutObject"],
-                    [f"arn:aws:s3:::{log_bucket_name}/*"],
-                    principals=[service("logging.s3.amazonaws.com")],
-                    conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
-                )
-            ],
-            rules=[
-                Rule(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=_everything(),
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=ACCESS_LOG_RETENTION_DAYS)],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                )
-            ],
-            log_to=None,
-        )
-        self.access_logs.accept_findings(
-            {
-                "CKV_AWS_144": "access logs stay in the region; cross-region replication is not required",
-                "CKV2_AWS_62": NO_BUCKET_EVENTS,
-                "CKV_AWS_145": "S3 server access logging delivers only to SSE-S3 (AES256) buckets",
-            }
+        self.access_logs = access_log_bucket(
+            self, "access_log_bucket", f"{environment.aws.export.bucket}-access-logs", account_id
         )
         self.exports = self._export_bucket(environment, kms_key_arn)
-        self.artifacts = SecureBucket(
-            self,
-            "artifact_bucket",
-            environment.aws.artifact_bucket,
-            kms_key_arn=kms_key_arn,
-            rules=[],  # artifacts are never expired: a revert must find every earlier zip
-            log_to=(self.access_logs.bucket, "artifacts/"),
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
-        )
-        self.artifacts.accept_findings(
-            {
-                "CKV_AWS_144": "artifacts are rebuilt from git by `make package`; no second-region copy",
-                "CKV2_AWS_62": NO_BUCKET_EVENTS,
-            }
-        )
 
     def _export_bucket(self, environment: Environment, kms_key_arn: str) -> SecureBucket:
         export = environment.aws.export
@@ -224,7 +245,7 @@ class ExporterBuckets(Construct):
                 Rule(
                     id="expire-old-versions",
                     status="Enabled",
-                    filter=_everything(),
+                    filter=everything(),
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=NONCURRENT_EXPORT_VERSION_DAYS

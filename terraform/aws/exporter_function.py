@@ -28,6 +28,7 @@ from constructs import Construct
 from salesflow.config import Environment
 from terraform.artifact import LAMBDA_RUNTIME, ExporterArtifact
 from terraform.aws.buckets import ExporterBuckets
+from terraform.aws.email import AnalystNotice
 from terraform.aws.iam import Statement, condition, service, statement
 from terraform.confluent.outputs import ConfluentOutputs, PlatformState
 from terraform.stacks.common import resource_prefix, skip_checks
@@ -79,9 +80,11 @@ class ExporterFunction(Construct):
         kms_key_arn: str,
         buckets: ExporterBuckets,
         exports_topic_arn: str,
+        notice: AnalystNotice | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.environment = environment
+        self.notice = notice  # the analysts' e-mail (exporter.notify: email); None: the SNS text
         settings = environment.exporter.lambda_
         prefix = resource_prefix(environment)
         self.failures = dead_letter_queue(self, "exporter_failures", f"{prefix}-exporter-failures")
@@ -185,6 +188,8 @@ class ExporterFunction(Construct):
             # Lambda delivers a failed asynchronous run to the failure queue with the function's role.
             statement("SendFailedRunsToQueue", ["sqs:SendMessage"], [self.failures.arn]),
         ]
+        if self.notice is not None:
+            statements += self.notice.permissions(kms_key_arn)
         byob = self.environment.confluent.tableflow.byob
         if byob is not None:
             statements.append(
@@ -220,7 +225,7 @@ class ExporterFunction(Construct):
             timeout=settings.timeout_seconds,
             reserved_concurrent_executions=1,
             ephemeral_storage=LambdaFunctionEphemeralStorage(size=settings.ephemeral_storage_mb),
-            s3_bucket=buckets.artifacts.name,
+            s3_bucket=environment.aws.artifact_bucket,  # the bootstrap stack's bucket
             s3_key=artifact.s3_key,
             source_code_hash=artifact.source_code_hash,
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),
@@ -243,6 +248,7 @@ class ExporterFunction(Construct):
                     "MAX_WORKERS": str(settings.max_workers),
                     "POWERTOOLS_SERVICE_NAME": "salesflow-exporter",
                     "POWERTOOLS_LOG_LEVEL": "INFO",
+                    **(self.notice.variables() if self.notice else {"NOTIFY": "sns"}),
                 }
             ),
             depends_on=[self.log_group],

@@ -40,5 +40,14 @@ def anyone() -> DataAwsIamPolicyDocumentStatementPrincipals:
     return DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])
 
 
+def federated(provider_arn: str) -> DataAwsIamPolicyDocumentStatementPrincipals:
+    """An OIDC identity provider as principal (``sts:AssumeRoleWithWebIdentity``)."""
+    return DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[provider_arn])
+
+
+def roles(*arns: str) -> DataAwsIamPolicyDocumentStatementPrincipals:
+    return DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=list(arns))
+
+
 def condition(test: str, variable: str, *values: str) -> DataAwsIamPolicyDocumentStatementCondition:
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))

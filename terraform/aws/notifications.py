@@ -40,11 +40,14 @@ class EmailTopic(Construct):
 
 
 class Notifications(Construct):
-    """``exports``: the analysts hear of each export. ``alarms``: on-call hears of every alarm."""
+    """``exports``: the analysts hear of each export (``notify: sns``). ``alarms``: on-call hears of every
+    alarm, and of the analysts' e-mail bouncing or being marked as spam (``notify: email``)."""
 
     def __init__(self, scope: Construct, id_: str, environment: Environment, kms_key_arn: str) -> None:
         super().__init__(scope, id_)
         prefix = resource_prefix(environment)
+        # With exporter.notify: email the analysts get the SES e-mail instead; the topic stays, so that
+        # switching back to sns is a one-line change (they confirm the subscription again).
         self.exports = EmailTopic(
             self,
             "exports_topic",
@@ -52,7 +55,7 @@ class Notifications(Construct):
             display_name="salesflow weekly exports",
             kms_key_arn=kms_key_arn,
             subscriber="analyst",
-            addresses=environment.exporter.analysts,
+            addresses=environment.exporter.analysts if environment.exporter.notify == "sns" else [],
         )
         self.alarms = EmailTopic(
             self,

@@ -1,13 +1,14 @@
 """The Confluent platform: environment (= Flink catalog), Kafka cluster (= Flink database), the
 environment's Schema Registry, the Flink region and the compute pool the statements run in.
 
-The environment and the cluster are created, or adopted by id (``id:`` in the environment file) and
-then only read, never changed or destroyed.
+The environment belongs to the bootstrap stack (made there, or adopted by id): it is read here by id or
+by display name; an older state's copy of it is forgotten, never destroyed. The cluster is created, or
+adopted by id (``id:`` in the environment file) and then only read, never changed or destroyed.
 """
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle, TerraformStack
 from constructs import Construct
 
 from salesflow.config import Environment
@@ -21,10 +22,9 @@ from terraform.confluent_provider import (
     FlinkComputePool,
     IdRef,
     KafkaCluster,
-    StreamGovernance,
     meta,
 )
-from terraform.confluent_provider import Environment as ConfluentEnvironment
+from terraform.stacks.common import forget
 
 
 class ConfluentPlatform(Construct):
@@ -33,16 +33,15 @@ class ConfluentPlatform(Construct):
     ) -> None:
         super().__init__(scope, id_)
         confluent = environment.confluent
-        if confluent.environment.id is not None:
-            self.environment = DataEnvironment(self, "environment", id=confluent.environment.id)
-        else:
-            self.environment = ConfluentEnvironment(
-                self,
-                "environment",
-                display_name=confluent.environment.display_name,
-                stream_governance=StreamGovernance(package="ESSENTIALS"),
-                meta=meta(lifecycle=keep),
-            )
+        settings = confluent.environment
+        self.environment = DataEnvironment(
+            self,
+            "environment",
+            id=settings.id,
+            display_name=settings.display_name if settings.id is None else None,
+        )
+        # Made by this stack before the bootstrap stack took the environment over.
+        forget(TerraformStack.of(self), ["confluent_environment.environment"])
         self.environment_ref = IdRef(id=self.environment.id)
         self.cluster = self._cluster(environment, keep)
         self.cluster_ref = IdRef(id=self.cluster.id)

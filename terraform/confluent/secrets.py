@@ -14,6 +14,11 @@ from terraform.confluent.api_keys import ApiKeys
 from terraform.confluent_provider import ApiKey
 from terraform.stacks.common import key_policy, resource_prefix, skip_checks
 
+ROTATION_BY_REPLACE = (
+    "Confluent API keys cannot be rotated by a Secrets Manager Lambda; rotate with "
+    "`terraform apply -replace` on the confluent_api_key (see terraform/README.md)"
+)
+
 
 def secret_name(environment: Environment, purpose: str) -> str:
     """``salesflow/<env>/confluent/<purpose>``: where an API key's ``key:secret`` is kept."""
@@ -76,15 +81,7 @@ class KeySecrets(Construct):
             description=f"{what} (key:secret of {purpose}; rotate by replacing the confluent_api_key)",
             kms_key_id=self.kms_key.arn,
         )
-        skip_checks(
-            secret,
-            {
-                "CKV2_AWS_57": (
-                    "Confluent API keys cannot be rotated by a Secrets Manager Lambda; rotate with "
-                    "`terraform apply -replace` on the confluent_api_key (see terraform/README.md)"
-                ),
-            },
-        )
+        skip_checks(secret, {"CKV2_AWS_57": ROTATION_BY_REPLACE})
         SecretsmanagerSecretVersion(
             self, f"{id_}_value", secret_id=secret.id, secret_string=f"{key.id}:{key.secret}"
         )

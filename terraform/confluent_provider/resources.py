@@ -297,7 +297,8 @@ class ServiceAccount(ConfluentResource):
 
 
 class ApiKey(ConfluentResource):
-    """``confluent_api_key``: a key owned by a service account, scoped to one managed resource.
+    """``confluent_api_key``: a key owned by a service account, scoped to one managed resource (or, with
+    no ``managed_resource``, a Cloud API key for Confluent's control plane).
 
     Its ``secret`` is sensitive: reference it only from Secrets Manager or ``credentials`` blocks,
     never from an output.
@@ -313,7 +314,7 @@ class ApiKey(ConfluentResource):
         display_name: str,
         description: str,
         owner: ApiKeyOwner,
-        managed_resource: ApiKeyManagedResource,
+        managed_resource: ApiKeyManagedResource | None,
         meta: Meta | None = None,
     ) -> None:
         super().__init__(
@@ -456,15 +457,37 @@ class TableflowTopic(ConfluentResource):
 
 
 class DataEnvironment(ConfluentDataSource):
-    """``data.confluent_environment``: adopt an existing environment by id."""
+    """``data.confluent_environment``: an existing environment, by id or by display name (exactly one)."""
 
     resource_type = "confluent_environment"
 
-    def __init__(self, scope: Construct, id_: str, *, id: str, meta: Meta | None = None) -> None:
-        super().__init__(scope, id_, meta=meta, id=id)
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        id: str | None = None,
+        display_name: str | None = None,
+        meta: Meta | None = None,
+    ) -> None:
+        super().__init__(scope, id_, meta=meta, id=id, display_name=display_name)
 
     @property
     def resource_name(self) -> str:
+        return self.attribute("resource_name")
+
+
+class DataOrganization(ConfluentDataSource):
+    """``data.confluent_organization``: the organization of the provider's Cloud API key."""
+
+    resource_type = "confluent_organization"
+
+    def __init__(self, scope: Construct, id_: str, *, meta: Meta | None = None) -> None:
+        super().__init__(scope, id_, meta=meta)
+
+    @property
+    def resource_name(self) -> str:
+        """CRN of the organization (``crn://confluent.cloud/organization=...``): the scope of org roles."""
         return self.attribute("resource_name")
 
 

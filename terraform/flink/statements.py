@@ -11,18 +11,13 @@ from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from salesflow.config import Environment
-from salesflow.sql.render import RenderedStatement, render_statements
+from salesflow.sql.render import RenderedStatement, creates_table, render_statements
 from terraform.confluent_provider import FlinkStatement, meta
 
 
 def statement_logical_id(statement: RenderedStatement) -> str:
     """``statement_<id>_v<version>``: a new version is a new resource, the old one is removed."""
     return f"statement_{statement.id.replace('-', '_')}_v{statement.version}"
-
-
-def creates_table(statement: RenderedStatement, table: str) -> bool:
-    head = " ".join(statement.text.split()[:3]).upper()
-    return head.startswith("CREATE TABLE") and f"`{table.upper()}`" in head
 
 
 class FlinkStatements(Construct):
@@ -45,7 +40,5 @@ class FlinkStatements(Construct):
     def creating_table(self, table: str) -> list[FlinkStatement]:
         """The DDL statements that create ``table`` (Tableflow waits for them)."""
         return [
-            self.by_name[statement.name]
-            for statement in self.rendered
-            if statement.kind == "ddl" and creates_table(statement, table)
+            self.by_name[statement.name] for statement in self.rendered if creates_table(statement, table)
         ]

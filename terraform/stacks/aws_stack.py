@@ -1,9 +1,11 @@
 """The AWS stack (``<env>-aws``): the weekly exporter and everything it writes to or is watched by.
 
 It composes one construct per concern (``terraform/aws/``): the encryption key, the buckets (exports,
-artifacts, access logs), the notification topics (analysts, on-call), the exporter function with its
-role, log group and failure queue, its weekly schedule, and its alarms. The Tableflow catalog credential
-and its KMS key come from the Confluent stack's state.
+access logs), the notification topics (analysts, on-call), the analysts' download links (CloudFront,
+signing keys) and e-mail sender (SES), the exporter function with its role, log group and failure
+queue, its weekly schedule, and its alarms. The Tableflow catalog credential and its KMS key come from
+the Confluent stack's state. The artifact bucket is the bootstrap stack's (this stack forgets its old
+copy of it without destroying anything), and every role carries the bootstrap's workload boundary.
 """
 
 from __future__ import annotations
@@ -14,13 +16,24 @@ from constructs import Construct
 from salesflow.config import Environment
 from terraform.artifact import ExporterArtifact
 from terraform.aws.alarms import ExporterAlarms
-from terraform.aws.buckets import ExporterBuckets
+from terraform.aws.buckets import ExporterBuckets, bucket_addresses
+from terraform.aws.downloads import DownloadLinks
+from terraform.aws.email import AnalystEmailSender, AnalystNotice
 from terraform.aws.encryption import ExporterKey
 from terraform.aws.exporter_function import ExporterFunction, log_group_name
 from terraform.aws.notifications import Notifications
 from terraform.aws.schedule import WeeklySchedule
 from terraform.confluent.outputs import PlatformState
-from terraform.stacks.common import AWS, SalesflowStack, aws_provider, output, stack_name, use_s3_backend
+from terraform.stacks.common import (
+    AWS,
+    SalesflowStack,
+    aws_provider,
+    bound_every_role,
+    forget,
+    output,
+    stack_name,
+    use_s3_backend,
+)
 
 
 class AwsStack(SalesflowStack):
@@ -31,10 +44,14 @@ class AwsStack(SalesflowStack):
         aws_provider(self, environment, AWS)
         platform = PlatformState(self, environment)
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        bound_every_role(self, f"arn:aws:iam::{account_id}:policy/{environment.names.boundary_policy}")
+        # The artifact bucket moved to <env>-bootstrap (which imports it): forget it, destroy nothing.
+        forget(self, bucket_addresses("artifact_bucket"))
 
         key = ExporterKey(self, "encryption", environment, account_id, log_group_name(environment))
         buckets = ExporterBuckets(self, "buckets", environment, key.arn, account_id)
         topics = Notifications(self, "notifications", environment, key.arn)
+        notice = self._analyst_notice(key, buckets, topics.alarms.arn, account_id)
         exporter = ExporterFunction(
             self,
             "exporter_function",
@@ -44,6 +61,7 @@ class AwsStack(SalesflowStack):
             kms_key_arn=key.arn,
             buckets=buckets,
             exports_topic_arn=topics.exports.arn,
+            notice=notice,
         )
         schedule = WeeklySchedule(self, "schedule", environment, exporter.function, account_id)
         ExporterAlarms(
@@ -59,4 +77,33 @@ class AwsStack(SalesflowStack):
         output(self, "exporter_function_name", exporter.function.function_name, "The exporter Lambda")
         output(self, "exports_topic_arn", topics.exports.arn, "SNS topic the analysts subscribe to")
         output(self, "alarms_topic_arn", topics.alarms.arn, "SNS topic of the exporter alarms")
-        output(self, "artifact_bucket_name", buckets.artifacts.name, "Upload make package's zip here")
+        output(
+            self, "artifact_bucket_name", environment.aws.artifact_bucket, "Upload make package's zip here"
+        )
+
+    def _analyst_notice(
+        self, key: ExporterKey, buckets: ExporterBuckets, on_call_topic_arn: str, account_id: str
+    ) -> AnalystNotice | None:
+        """Download links and the SES sender, each when its block is configured; the exporter e-mails
+        the analysts when ``exporter.notify`` is ``email`` (which needs both)."""
+        exporter = self.environment.exporter
+        downloads = sender = None
+        if exporter.downloads is not None:
+            downloads = DownloadLinks(
+                self, "downloads", self.environment, exporter.downloads, key=key, buckets=buckets
+            )
+            output(self, "download_base_url", downloads.base_url, "Where the analysts' download links point")
+        if exporter.email is not None:
+            sender = AnalystEmailSender(
+                self, "analyst_email", self.environment, exporter.email, on_call_topic_arn
+            )
+            key.allow(sender.key_statement(account_id))
+            output(
+                self,
+                "email_dkim_tokens",
+                sender.dkim_tokens(),
+                f"Publish <token>._domainkey.{exporter.email.sender_domain} CNAME <token>.dkim.amazonses.com",
+            )
+        if exporter.notify == "email" and downloads is not None and sender is not None:
+            return AnalystNotice(self.environment, sender, downloads)
+        return None

@@ -6,8 +6,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import jsii
 from cdktf import (
+    Aspects,
     DataTerraformRemoteStateS3,
+    IAspect,
     S3Backend,
     TerraformDataSource,
     TerraformElement,
@@ -15,8 +18,9 @@ from cdktf import (
     TerraformResourceLifecycle,
     TerraformStack,
 )
+from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from salesflow.config import Environment
 
@@ -24,6 +28,8 @@ from salesflow.config import Environment
 CONFLUENT = "confluent"
 FLINK = "flink"
 AWS = "aws"
+# Applied once by an administrator (make bootstrap), never by a pipeline: see stacks/bootstrap_stack.py.
+BOOTSTRAP = "bootstrap"
 
 
 class SalesflowStack(TerraformStack):
@@ -38,6 +44,7 @@ class SalesflowStack(TerraformStack):
     def __init__(self, scope: Construct, name: str) -> None:
         super().__init__(scope, name)
         self._addresses: dict[str, str] = {}
+        self.removed: list[str] = []
 
     def _allocate_logical_id(self, tf_element: TerraformElement) -> str:
         logical_id = tf_element.node.id
@@ -153,3 +160,30 @@ def key_policy(account_id: str, service_statements: Sequence[Mapping[str, Any]] 
         *service_statements,
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2, sort_keys=True)
+
+
+def forget(stack: TerraformStack, addresses: Sequence[str]) -> None:
+    """``removed`` blocks (Terraform >= 1.7): drop resources from this stack's state without destroying
+    them, when another stack took them over (a no-op once they are gone from the state)."""
+    if not isinstance(stack, SalesflowStack):
+        raise TypeError("removed blocks are kept by SalesflowStack")
+    stack.removed += addresses
+    stack.add_override(
+        "removed", [{"from": address, "lifecycle": {"destroy": False}} for address in stack.removed]
+    )
+
+
+@jsii.implements(IAspect)
+class _PermissionsBoundary:
+    def __init__(self, arn: str) -> None:
+        self.arn = arn
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, IamRole):
+            node.permissions_boundary = self.arn
+
+
+def bound_every_role(stack: TerraformStack, boundary_arn: str) -> None:
+    """Every IAM role of the stack carries the bootstrap's workload boundary: the deploy role may only
+    create roles that do (terraform/bootstrap/policies.py)."""
+    Aspects.of(stack).add(_PermissionsBoundary(boundary_arn))

@@ -2,8 +2,9 @@
 
 It composes one construct per concern (``terraform/confluent/``): the platform (environment, cluster,
 registry, Flink region and pool), service accounts with least-privilege role bindings, their API keys,
-the raw topic, the schemas and subject rules, and the Secrets Manager secrets that hand the keys to the
-Flink stack and the exporter. Its outputs are what those stacks read.
+the raw topic, the schemas and subject rules, the Secrets Manager secrets that hand the keys to the
+Flink stack and the exporter, and the smoke test's account and credentials. Its outputs are what those
+stacks read.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from terraform.confluent.outputs import ConfluentOutputs
 from terraform.confluent.platform import ConfluentPlatform
 from terraform.confluent.schemas import SchemaSubjects
 from terraform.confluent.secrets import KeySecrets
+from terraform.confluent.smoke import SmokeCredentials
 from terraform.confluent.topics import RawTopic
 from terraform.confluent_provider import ConfluentProvider
 from terraform.stacks.common import (
@@ -50,6 +52,7 @@ class ConfluentStack(SalesflowStack):
         )
         account_id = DataAwsCallerIdentity(self, "account").account_id
         secrets = KeySecrets(self, "secrets", environment, account_id, keys)
+        SmokeCredentials(self, "smoke", environment, platform, secrets.kms_key.arn)
 
         names = ConfluentOutputs
         output(self, names.ENVIRONMENT_ID, platform.environment.id, "Confluent environment id (env-...)")

@@ -23,6 +23,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from salesflow.cli import main
+from salesflow.config import load_environment
 from salesflow.contracts import SALES_ORDER, SALES_ORDER_LINE, load_schema_json
 from salesflow.delivery.smoke import SmokeSettings, SmokeTarget, run_smoke
 
@@ -212,9 +213,45 @@ def test_smoke_command_bounds_itself_by_the_watermark_delay(mock_cluster: str) -
     assert f"clean topic {CLEAN!r} not found" in result.output
 
 
+def test_window_dedup_adds_its_window_to_the_smoke_bound() -> None:
+    dev = load_environment("dev")
+    assert dev.confluent.flink.output_latency_seconds == 600  # first_row: the watermark delay
+    assert dev.with_dedup("window").confluent.flink.output_latency_seconds == 600 + 600
+
+
 def test_run_id_is_unique_and_dated() -> None:
     from salesflow.delivery.smoke import new_run_id
 
     first, second = new_run_id(datetime(2026, 11, 26, 8, 30, tzinfo=UTC)), new_run_id()
     assert first.startswith("SMOKE-20261126083000-")
     assert first != second
+
+
+def test_credentials_come_from_the_smoke_secret(s3_endpoint: str) -> None:
+    """The secret the Confluent stack writes (terraform/confluent/smoke.py), read through Secrets Manager."""
+    import boto3
+
+    from salesflow.delivery.smoke import SmokeError, credentials_from_secret
+
+    client = boto3.client("secretsmanager", region_name="eu-central-1")
+    value = {
+        "bootstrap_servers": "pkc-1.eu-central-1.aws.confluent.cloud:9092",
+        "schema_registry_url": "https://psrc-1.eu-central-1.aws.confluent.cloud",
+        "kafka_api_key": "SMOKEKEY",
+        "kafka_api_secret": "smoke-secret",
+        "schema_registry_api_key": "SRKEY",
+        "schema_registry_api_secret": "sr-secret",
+    }
+    client.create_secret(Name="salesflow/dev/confluent/smoke-credentials", SecretString=json.dumps(value))
+    found = credentials_from_secret(client, "salesflow/dev/confluent/smoke-credentials")
+    assert found.bootstrap_servers == value["bootstrap_servers"]
+    assert found.environ == {
+        "KAFKA_API_KEY": "SMOKEKEY",
+        "KAFKA_API_SECRET": "smoke-secret",
+        "SCHEMA_REGISTRY_API_KEY": "SRKEY",
+        "SCHEMA_REGISTRY_API_SECRET": "sr-secret",
+    }
+    client.create_secret(Name="broken", SecretString='{"bootstrap_servers": "x"}')
+    with pytest.raises(SmokeError, match="not the smoke credentials JSON") as error:
+        credentials_from_secret(client, "broken")
+    assert "smoke-secret" not in str(error.value)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from salesflow.cli import main
 from salesflow.config import load_environment
 from salesflow.delivery.artifacts import ArtifactError, built_keys, publish, read_artifact
-from salesflow.delivery.stacks import StackError, stacks_for_environment
+from salesflow.delivery.stacks import StackError, bootstrap_stack, stacks_for_environment
 
 
 def _synth(root: Path, stacks: dict[str, dict]) -> Path:
@@ -76,6 +76,20 @@ def test_an_environment_gets_its_own_stacks_dependencies_first(tmp_path: Path) -
     assert dev[0].directory == synth / "stacks" / "salesflow-dev-confluent"
     prod = stacks_for_environment(load_environment("prod"), synth)
     assert [stack.name for stack in prod] == ["salesflow-prod-confluent", "salesflow-prod-aws"]
+
+
+def test_the_bootstrap_stack_is_never_among_the_pipelines_stacks(tmp_path: Path) -> None:
+    """Its state key is <prefix>/bootstrap.tfstate: an administrator applies it, no pipeline does."""
+    bootstrap = {"bucket": "salesflow-tfstate-dev", "key": "salesflow/dev/bootstrap.tfstate"}
+    synth = _both_envs(tmp_path, **{"salesflow-dev-bootstrap": bootstrap})
+    dev = load_environment("dev")
+    assert [stack.name for stack in stacks_for_environment(dev, synth)] == [
+        "salesflow-dev-confluent",
+        "salesflow-dev-aws",
+    ]
+    assert bootstrap_stack(dev, synth).name == "salesflow-dev-bootstrap"
+    with pytest.raises(StackError, match="no bootstrap stack of prod"):
+        bootstrap_stack(load_environment("prod"), synth)
 
 
 def test_stacks_command_prints_name_and_directory(tmp_path: Path) -> None:

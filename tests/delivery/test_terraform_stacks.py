@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from salesflow.config import load_environment
+from salesflow.sql.render import PEPPER_TERRAFORM_REFERENCE, render_statements
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / ".github" / "scripts" / "terraform-stacks.sh"
 MISSING = [tool for tool in ("terraform", "aws", "jq") if shutil.which(tool) is None]
@@ -158,6 +161,9 @@ def test_drift_plan_reports_clean_then_drift_without_failing(repo: Repo, tmp_pat
     drift = repo.run("plan", "dev", str(tmp_path / "drift"), "--drift")
     assert drift.returncode == 0, drift.stderr
     assert (tmp_path / "drift" / "status").read_text().strip() == "drift"
+    # The status comes from the guard's JSON: a change with no notice explaining it is drift.
+    guard_report = json.loads((tmp_path / "drift" / "guard.json").read_text())
+    assert (guard_report["only_notices"], guard_report["plans"][0]["counts"]) == (False, {"update": 1})
     report = (tmp_path / "drift" / "comment.md").read_text()
     assert report.startswith("### Plan: dev") and "| dev-upstream | 0 | 1 | 0 | 0 |" in report
     # A PR plan never applies and never takes the state lock.
@@ -218,3 +224,83 @@ def test_a_plan_made_stale_by_an_upstream_apply_is_not_applied(repo: Repo, tmp_p
     assert "terraform_data.reader_0: planned differently" in result.stdout
     assert repo.inputs("upstream") == {"topic": "v2"}
     assert repo.inputs("downstream") == {"reader_0": "v1"}, "the stale plan was not applied"
+
+
+def _flink_stack(repo: Repo) -> dict[str, Any]:
+    """dev's rendered statements as the flink stack declares them; the pepper is a sensitive variable
+    here instead of the Secrets Manager data source (as in the plan, its value is sensitive)."""
+    from terraform.flink.statements import statement_logical_id  # imports cdktf: only here
+
+    rendered = render_statements(load_environment("dev"))
+    ids = {statement.name: statement_logical_id(statement) for statement in rendered}
+    statements = {
+        ids[statement.name]: {
+            "statement_name": statement.name,
+            "statement": statement.text.replace(PEPPER_TERRAFORM_REFERENCE, "var.pii_pepper"),
+            "properties": statement.properties,
+            "depends_on": [f"confluent_flink_statement.{ids[name]}" for name in statement.depends_on],
+        }
+        for statement in rendered
+    }
+    return {
+        "terraform": {
+            "backend": {"s3": repo.backend("salesflow/dev/flink.tfstate")},
+            "required_providers": {"confluent": {"source": "confluentinc/confluent", "version": "2.83.0"}},
+        },
+        "variable": {
+            "pii_pepper": {
+                "type": "string",
+                "sensitive": True,
+                "default": "fixture-pepper-never-printed-7f3a",
+            }
+        },
+        "resource": {"confluent_flink_statement": statements},
+    }
+
+
+def test_drift_of_ddl_statements_confluent_cleaned_up_is_a_notice(
+    tmp_path: Path, s3_endpoint: str, s3: Any, plans_dir: Path
+) -> None:
+    """Real Terraform with a stand-in of the confluent provider (tests/delivery/confluent_standin.py):
+    after Confluent deleted the completed DDL statements, the drift plan only re-creates them: status
+    `notice` (no issue), and the plan is shaped as the guard's fixture (whose unit tests cover the
+    variations: a non-idempotent DDL, a vanished INSERT)."""
+    from confluent_standin import install
+
+    repo = Repo(tmp_path, s3_endpoint, s3)
+    (tmp_path / "terraformrc").write_text(install(tmp_path))
+    store = tmp_path / "statements"
+    store.mkdir()
+    repo.env["STANDIN_STORE"] = str(store)
+    directory = repo.synth / "stacks" / "dev-flink"
+    directory.mkdir(parents=True)
+    (directory / "cdk.tf.json").write_text(json.dumps(_flink_stack(repo), indent=2))
+    manifest = {
+        "version": "0.21.0",
+        "stacks": {
+            "dev-flink": {
+                "name": "dev-flink",
+                "dependencies": [],
+                "workingDirectory": "stacks/dev-flink",
+                "synthesizedStackPath": "stacks/dev-flink/cdk.tf.json",
+            }
+        },
+    }
+    (repo.synth / "manifest.json").write_text(json.dumps(manifest))
+    applied = repo.run("apply", "dev", str(tmp_path / "apply"))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    ddl = ["dev-sales-order-lines-clean-table-v2", "dev-sales-orders-raw-watermark-v1"]
+    assert sorted(path.stem for path in store.iterdir()) == sorted([*ddl, "dev-sales-order-lines-v1"])
+
+    for name in ddl:  # Confluent's cleanup, ~30 days after the DDL statements completed
+        (store / f"{name}.json").unlink()
+    notice = repo.run("plan", "dev", str(tmp_path / "notice"), "--drift")
+    assert notice.returncode == 0, notice.stdout + notice.stderr
+    assert (tmp_path / "notice" / "status").read_text().strip() == "notice"
+    assert json.loads((tmp_path / "notice" / "guard.json").read_text())["only_notices"] is True
+    assert "flink-ddl-recreate" in (tmp_path / "notice" / "comment.md").read_text()
+    plan = json.loads((tmp_path / "notice" / "dev-flink.plan.json").read_text())
+    fixture = json.loads((plans_dir / "ddl_recreate.json").read_text())
+    for section in ("resource_drift", "resource_changes"):
+        shape = [(entry["address"], entry["change"]["actions"]) for entry in plan[section]]
+        assert shape == [(entry["address"], entry["change"]["actions"]) for entry in fixture[section]]

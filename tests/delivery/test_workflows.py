@@ -354,23 +354,30 @@ def test_prod_is_applied_behind_its_environment_with_the_plan_that_was_shown() -
     assert [job_id for job_id, job in jobs.items() if "make package" in _runs(job)] == ["build"]
 
 
-def test_confluent_keys_are_environment_secrets_in_every_terraform_step() -> None:
-    names = {
-        "CONFLUENT_CLOUD_API_KEY",
-        "CONFLUENT_CLOUD_API_SECRET",
-        "FLINK_API_KEY",
-        "FLINK_API_SECRET",
-        "KAFKA_API_KEY",
-        "KAFKA_API_SECRET",
-        "SCHEMA_REGISTRY_API_KEY",
-        "SCHEMA_REGISTRY_API_SECRET",
-    }
+def test_the_cloud_key_is_the_only_confluent_secret_of_every_terraform_step() -> None:
+    """The Terraform service account's Cloud API key (bootstrap sets it per GitHub environment); every
+    other Confluent credential comes from state or Secrets Manager. A KAFKA_/SCHEMA_REGISTRY_/FLINK_/
+    TABLEFLOW_ variable would fill the provider's all-or-none groups half and fail the plan."""
+    names = {"CONFLUENT_CLOUD_API_KEY", "CONFLUENT_CLOUD_API_SECRET"}
     terraform_steps = [(n, j, s) for n, j, s in _steps() if "terraform-stacks.sh" in s.get("run", "")]
     assert len(terraform_steps) == 5
     for name, job_id, step in terraform_steps:
         env = step.get("env", {})
         assert names <= set(env), f"{name}/{job_id}: missing {names - set(env)}"
         assert all(env[key] == f"${{{{ secrets.{key} }}}}" for key in names), f"{name}/{job_id}"
+        stray = [key for key in env if key.endswith(("_API_KEY", "_API_SECRET")) and key not in names]
+        assert stray == [], f"{name}/{job_id}"
+
+
+def test_the_smoke_test_runs_as_the_smoke_role_with_credentials_from_secrets_manager() -> None:
+    steps = WORKFLOWS["deploy.yml"]["jobs"]["dev"]["steps"]
+    names = [step.get("name", step.get("uses", "")) for step in steps]
+    smoke = names.index("Smoke test dev")
+    assume = steps[smoke - 1]
+    assert assume["uses"].startswith("aws-actions/configure-aws-credentials@")
+    assert assume["with"]["role-to-assume"] == "${{ vars.AWS_SMOKE_ROLE_ARN }}"
+    assert steps[smoke]["run"].endswith("--credentials-secret salesflow/dev/confluent/smoke-credentials")
+    assert "env" not in steps[smoke]
 
 
 def test_pr_plans_every_environment_and_comments_once_per_environment() -> None:
@@ -395,6 +402,61 @@ def test_drift_plans_with_detailed_exitcode_and_only_its_report_job_writes_issue
     script = (REPO / ".github" / "scripts" / "terraform-stacks.sh").read_text()
     assert "-detailed-exitcode" in script
     assert "gh issue create" in _runs(jobs["report"]) and "gh issue close" in _runs(jobs["report"])
+
+
+_FAKE_GH = """#!/usr/bin/env bash
+# Records each call; `issue list` answers with $FAKE_ISSUE (the open drift issue's number, or nothing).
+echo "$*" >>"$GH_CALLS"
+if [ "$1 $2" = "issue list" ]; then
+  [ -z "${FAKE_ISSUE:-}" ] || echo "$FAKE_ISSUE"
+fi
+"""
+
+
+@pytest.mark.parametrize(
+    ("status", "existing", "expected"),
+    [
+        ("drift", "", "issue create"),
+        ("drift", "7", "issue comment 7"),
+        ("error", "", "issue create"),
+        ("notice", "", None),  # only DDL re-created after Confluent's cleanup: nobody needs to act
+        ("notice", "7", "issue close 7"),
+        ("clean", "7", "issue close 7"),
+        ("clean", "", None),
+    ],
+)
+def test_drift_report_opens_an_issue_only_for_drift_that_needs_someone(
+    tmp_path: Path, status: str, existing: str, expected: str | None
+) -> None:
+    """Runs the report job's own script (from the YAML) against a recording stand-in for `gh`."""
+    step = next(s for s in WORKFLOWS["drift.yml"]["jobs"]["report"]["steps"] if "run" in s)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "gh").write_text(_FAKE_GH)
+    (tmp_path / "bin" / "gh").chmod(0o755)
+    (tmp_path / "result").mkdir()
+    (tmp_path / "result" / "status").write_text(f"{status}\n")
+    (tmp_path / "result" / "report.md").write_text("### Plan: dev\n")
+    calls = tmp_path / "calls"
+    run = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", step["run"]],
+        env={
+            "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+            "GH_CALLS": str(calls),
+            "FAKE_ISSUE": existing,
+            "TITLE": "Drift: dev differs from main",
+            "RUN_URL": "https://example.invalid/run/1",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    writes = [line for line in calls.read_text().splitlines() if not line.startswith("issue list")]
+    if expected is None:
+        assert writes == []
+    else:
+        assert len(writes) == 1 and writes[0].startswith(expected), writes
 
 
 def test_backfill_validates_its_inputs_before_invoking_the_exporter() -> None:

@@ -1,18 +1,31 @@
-"""Fixtures for the exporter: a real PyIceberg SQL-catalog table and moto in server mode on 127.0.0.1."""
+"""Fixtures for the exporter: a real PyIceberg table behind each of the exporter's two catalogs, and moto in
+server mode on 127.0.0.1.
+
+Every test that reads a table runs twice (``catalog``): through the SQL catalog on SQLite with a local
+warehouse (quick local runs), and through the Iceberg REST catalog twin over HTTPS with OAuth2 client
+credentials and vended S3 credentials, the table's files in moto S3 (Tableflow's production path). One
+moto server and one REST server serve the whole session.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from analyst_kit import SENDER_DOMAIN, EmailRun, new_signing_key, private_pem
 from exporter_testkit import Target, clean_lines
 
 from salesflow.events.generator import GenerationStats
 from salesflow.events.records import KafkaRecord
 from salesflow.twin.lakehouse import Lakehouse, append_clean_lines, create_clean_table
 from salesflow.twin.local_aws import LocalAws, local_aws
+from salesflow.twin.rest_catalog import RestCatalogTwin, S3Lakehouse
+
+CATALOGS = ("sql", "rest")
 
 
 @pytest.fixture(scope="session")
@@ -21,12 +34,35 @@ def aws() -> Iterator[LocalAws]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def rest_twin(aws: LocalAws) -> Iterator[RestCatalogTwin]:
+    with RestCatalogTwin(aws) as twin:
+        yield twin
+
+
 @pytest.fixture(autouse=True)
-def _aws_environment(aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> None:
+def _aws_environment(
+    aws: LocalAws, rest_twin: RestCatalogTwin, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     for name, value in aws.environ().items():
         monkeypatch.setenv(name, value)
+    if "catalog" in request.fixturenames and request.getfixturevalue("catalog") == "rest":
+        for name, value in rest_twin.environ().items():  # trust in the twin's certificate
+            monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
+
+
+@pytest.fixture(scope="session", params=CATALOGS)
+def catalog(request: pytest.FixtureRequest) -> str:
+    """Which catalog the exporter reads through: 'sql' or 'rest'."""
+    return request.param
+
+
+def _lakehouse(kind: str, root: Path, aws: LocalAws) -> Any:
+    if kind == "sql":
+        return Lakehouse(root)
+    return S3Lakehouse(root, aws, f"tableflow-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")
@@ -37,25 +73,50 @@ def generated_lines(small_events: tuple[list[KafkaRecord], GenerationStats]) -> 
 
 
 @pytest.fixture(scope="session")
-def shared_lakehouse(tmp_path_factory: pytest.TempPathFactory, generated_lines) -> Lakehouse:
+def shared_lakehouse(
+    catalog: str, tmp_path_factory: pytest.TempPathFactory, generated_lines, aws: LocalAws
+) -> Lakehouse | S3Lakehouse:
     """A table the tests only read: the generated lines in commits of 500 (one snapshot each)."""
-    lakehouse = Lakehouse(tmp_path_factory.mktemp("lakehouse"))
+    lakehouse = _lakehouse(catalog, tmp_path_factory.mktemp(f"lakehouse-{catalog}"), aws)
     table = create_clean_table(lakehouse.catalog())
     append_clean_lines(table, generated_lines, commit_rows=500)
     return lakehouse
 
 
 @pytest.fixture
-def lakehouse(tmp_path: Path) -> Lakehouse:
+def lakehouse(catalog: str, tmp_path: Path, aws: LocalAws) -> Lakehouse | S3Lakehouse:
     """An empty catalog for a test that writes its own table."""
-    return Lakehouse(tmp_path / "lakehouse")
+    return _lakehouse(catalog, tmp_path / "lakehouse", aws)
 
 
 @pytest.fixture
-def target_for(aws: LocalAws) -> Callable[[Lakehouse], Target]:
-    return lambda lakehouse: Target(aws, lakehouse)
+def target_for(aws: LocalAws, rest_twin: RestCatalogTwin) -> Callable[[Any], Target]:
+    return lambda lakehouse: Target(aws, lakehouse, rest_twin)
 
 
 @pytest.fixture
-def shared_target(aws: LocalAws, shared_lakehouse: Lakehouse) -> Target:
-    return Target(aws, shared_lakehouse)
+def shared_target(aws: LocalAws, shared_lakehouse, rest_twin: RestCatalogTwin) -> Target:
+    return Target(aws, shared_lakehouse, rest_twin)
+
+
+@pytest.fixture(scope="session")
+def email_run(
+    aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Lakehouse | S3Lakehouse
+) -> Iterator[tuple]:
+    """Weeks 2026-W45 and W46 exported in e-mail mode (W45 is W46's previous week): (run, first, second,
+    (started, finished)) with first/second = (ExportResult, SentEmail). tests/exporter/test_analyst_*.py
+    share it (one xdist group, tests/conftest.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        twin = rest_twin.environ() if catalog == "rest" else {}
+        for name, value in (aws.environ() | twin).items():
+            patch.setenv(name, value)
+        patch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
+        key = new_signing_key()
+        secret_id = aws.put_secret(f"salesflow/test/download-signing-key-{id(key)}", private_pem(key))
+        aws.verify_sender_domain(SENDER_DOMAIN)
+        run = EmailRun(aws, Target(aws, shared_lakehouse, rest_twin), key, secret_id)
+        started = datetime.now(UTC)
+        first = run.export("2026-W45")
+        second = run.export("2026-W46")
+        finished = datetime.now(UTC)
+        yield run, first, second, (started, finished)

@@ -19,13 +19,14 @@ from salesflow.events.records import KafkaRecord
 from salesflow.twin.lakehouse import (
     DEFAULT_NAMESPACE,
     DEFAULT_TABLE,
-    Lakehouse,
     append_clean_lines,
     create_clean_table,
 )
 from salesflow.twin.local_aws import LocalAws, SnsInbox
+from salesflow.twin.rest_catalog import S3Lakehouse
 
-ALL_REPORTS = "order_lines,product_demand,customer_behavior"
+ALL_REPORTS = "order_lines,product_demand,customer_behavior,week_totals,daily_revenue"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 PEPPER = "test-pepper-not-a-secret"
@@ -110,12 +111,56 @@ def customer_behavior(lines: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
-class Target:
-    """One test's bucket, SNS topic and inbox, and the environment the Lambda would get."""
+def week_totals(lines: list[dict[str, Any]]) -> list[list[str]]:
+    per_customer: dict[str, set[str]] = defaultdict(set)
+    for line in lines:
+        per_customer[line["customer_key"]].add(line["order_id"])
+    units = sum(line["quantity"] for line in lines)
+    return [
+        [
+            str(len({line["order_id"] for line in lines})),
+            str(len(per_customer)),
+            str(sum(1 for placed in per_customer.values() if len(placed) > 1)),
+            str(len(lines)),
+            str(units) if lines else "",
+        ]
+    ]
 
-    def __init__(self, aws: LocalAws, lakehouse: Lakehouse) -> None:
+
+def daily_revenue(lines: list[dict[str, Any]], zone: Any) -> list[list[str]]:
+    """Per local day (``zone``), channel and currency: orders, lines, revenue."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for line in lines:
+        day = _instant(line["order_time"]).astimezone(zone).date().isoformat()
+        groups[(day, line["channel"], line["currency"])].append(line)
+    return [
+        [
+            *key,
+            str(len({line["order_id"] for line in groups[key]})),
+            str(len(groups[key])),
+            str(sum(Decimal(line["line_amount"]) for line in groups[key])),
+        ]
+        for key in sorted(groups)
+    ]
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    """Rows of a report CSV (its byte-order mark, if any, is not part of the first cell)."""
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+class Target:
+    """One test's bucket, SNS topic and inbox, and the environment the Lambda would get: the SQL catalog for
+    a Lakehouse, the REST catalog twin (OAuth2, vended credentials) for an S3Lakehouse."""
+
+    def __init__(self, aws: LocalAws, lakehouse: Any, rest_twin: Any = None) -> None:
         suffix = uuid.uuid4().hex[:10]
         self.aws = aws
+        self.lakehouse = lakehouse
+        self.catalog = "rest" if isinstance(lakehouse, S3Lakehouse) else "sql"
         self.bucket = f"exports-{suffix}"
         aws.create_bucket(self.bucket)
         self.topic_arn = aws.create_topic(f"exports-{suffix}")
@@ -136,6 +181,14 @@ class Target:
             "S3_ENDPOINT_URL": aws.endpoint_url,
             "SNS_ENDPOINT_URL": aws.endpoint_url,
         }
+        if self.catalog == "rest":
+            del self.env["CATALOG_WAREHOUSE"]
+            self.env |= {
+                "CATALOG_TYPE": "rest",
+                "CATALOG_URI": rest_twin.register(lakehouse),
+                "CATALOG_CREDENTIAL_SECRET_ID": rest_twin.store_credential("salesflow/test/tableflow-key"),
+                "CATALOG_VENDED_CREDENTIALS": "true",
+            }
 
     def export(self, week: str, clients: Any = None, **overrides: Any) -> ExportResult:
         settings = settings_from_env({**self.env, **overrides.pop("env", {})})
@@ -148,7 +201,7 @@ class Target:
         return self.aws.objects(self.bucket, prefix)
 
 
-def new_table(lakehouse: Lakehouse, lines: list[dict[str, Any]], commit_rows: int = 1000, **kwargs: Any):
+def new_table(lakehouse: Any, lines: list[dict[str, Any]], commit_rows: int = 1000, **kwargs: Any):
     table = create_clean_table(lakehouse.catalog(), **kwargs)
     if lines:
         append_clean_lines(table, lines, commit_rows=commit_rows)

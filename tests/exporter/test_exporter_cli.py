@@ -15,11 +15,16 @@ from salesflow.ops.export import tableflow_catalog_uri
 
 
 def test_salesflow_export_writes_the_week(shared_target, shared_lakehouse) -> None:
+    catalog = (
+        ["--catalog-uri", shared_lakehouse.catalog_uri, "--warehouse", shared_lakehouse.warehouse]
+        if shared_target.catalog == "sql"
+        else ["--catalog-uri", shared_target.env["CATALOG_URI"], "--namespace", "lkc-local",
+              "--credential-secret-id", shared_target.env["CATALOG_CREDENTIAL_SECRET_ID"]]
+    )  # fmt: skip
     result = CliRunner().invoke(
         main,
         [
-            "export", "--env", "dev", "--week", "2026-W46",
-            "--catalog-uri", shared_lakehouse.catalog_uri, "--warehouse", shared_lakehouse.warehouse,
+            "export", "--env", "dev", "--week", "2026-W46", *catalog,
             "--bucket", shared_target.bucket, "--s3-endpoint", shared_target.aws.endpoint_url,
             "--sns-topic-arn", shared_target.topic_arn,
         ],

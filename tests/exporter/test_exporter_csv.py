@@ -70,3 +70,18 @@ def test_an_empty_table_gives_a_header_only_file(tmp_path) -> None:
     written = write_csv(table, tmp_path / "empty.csv")
     assert (tmp_path / "empty.csv").read_bytes() == b'"order_time","n"\r\n'
     assert written.rows == 0
+
+
+def test_a_byte_order_mark_is_a_prefix_and_nothing_else(tmp_path) -> None:
+    table = pa.table({"city": pa.array(["Köln", "Kraków"]).dictionary_encode(), "n": pa.array([1, 2])})
+    plain = write_csv(table, tmp_path / "plain.csv")
+    excel = write_csv(table, tmp_path / "excel.csv", bom=True)
+    body = (tmp_path / "excel.csv").read_bytes()
+    assert body == csv_files.UTF8_BOM + (tmp_path / "plain.csv").read_bytes()
+    assert body.decode("utf-8-sig").startswith('"city","n"\r\n"Köln",1')
+    assert (excel.rows, excel.bytes) == (plain.rows, plain.bytes + 3)
+    assert excel.sha256 == hashlib.sha256(body).hexdigest()
+    assert write_csv(table, tmp_path / "again.csv", bom=True).sha256 == excel.sha256, "reproducible"
+    empty = write_csv(table.slice(0, 0), tmp_path / "empty.csv", bom=True)
+    assert (tmp_path / "empty.csv").read_bytes() == csv_files.UTF8_BOM + b'"city","n"\r\n'
+    assert empty.bytes == 3 + len(b'"city","n"\r\n')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -58,8 +59,8 @@ def test_copy_failure_leaves_no_manifest_and_no_reports_then_a_retry_succeeds(sh
 @pytest.mark.slow  # standard-mode retry back-off: about 15 s
 def test_manifest_failure_removes_the_reports_this_run_published(shared_target) -> None:
     clients = shared_target.clients()
-    # PutObject: 3 staged CSVs (attempts 1-3), then the manifest (4 and its retries).
-    fail_requests(clients.s3, "PutObject", failing=set(range(4, 100)))
+    # PutObject: 5 staged CSVs (attempts 1-5), then the manifest (6 and its retries).
+    fail_requests(clients.s3, "PutObject", failing=set(range(6, 100)))
     with pytest.raises(PublishError, match="writing the manifest"):
         shared_target.export("2026-W46", clients=clients)
     assert shared_target.objects() == {}
@@ -80,7 +81,7 @@ def test_a_transient_s3_error_is_retried(shared_target) -> None:
     clients = shared_target.clients()
     attempts = fail_requests(clients.s3, "PutObject", failing={1, 4})
     shared_target.export("2026-W46", clients=clients)
-    assert len(attempts) == 6  # 3 CSVs + manifest + 2 retries
+    assert len(attempts) == 8  # 5 CSVs + manifest + 2 retries
     assert "weekly/iso_week=2026-W46/manifest.json" in shared_target.objects()
 
 
@@ -93,11 +94,14 @@ REQUIRED = [
     "SALESFLOW_ENV", "CATALOG_TYPE", "CATALOG_URI", "CATALOG_WAREHOUSE", "TABLE_NAMESPACE", "TABLE_NAME",
     "EXPORT_BUCKET", "EXPORT_PREFIX", "SNS_TOPIC_ARN", "REPORTS",
 ]  # fmt: skip
+# What each catalog needs besides: a SQL catalog its warehouse, the REST catalog the API key's secret.
+CATALOG_NEEDS = {"sql": "CATALOG_WAREHOUSE", "rest": "CATALOG_CREDENTIAL_SECRET_ID"}
 
 
 @pytest.mark.parametrize("name", REQUIRED)
 def test_each_missing_setting_is_named(shared_target, name) -> None:
     env = dict(shared_target.env)
+    name = CATALOG_NEEDS[shared_target.catalog] if name == "CATALOG_WAREHOUSE" else name
     del env[name]
     with pytest.raises(SettingsError, match=f"environment variable {name} is not set"):
         settings_from_env(env)
@@ -124,7 +128,8 @@ def test_invalid_settings_are_named(shared_target, name, value, message) -> None
 
 
 def test_rest_catalog_needs_https_and_a_credential_secret(shared_target) -> None:
-    env = {**shared_target.env, "CATALOG_TYPE": "rest"}
+    env = {**shared_target.env, "CATALOG_TYPE": "rest", "CATALOG_URI": "http://tableflow.example/iceberg"}
+    env.pop("CATALOG_CREDENTIAL_SECRET_ID", None)
     with pytest.raises(SettingsError, match="CATALOG_URI must be an https:// URL"):
         settings_from_env(env)
     env["CATALOG_URI"] = (
@@ -171,19 +176,37 @@ def test_missing_table_names_namespace_and_table(lakehouse, target_for) -> None:
 
 
 def test_unreadable_catalog_is_a_catalog_error(shared_target, tmp_path) -> None:
-    uri = f"sqlite:///{tmp_path}/no/such/dir/catalog.db"
-    with pytest.raises(CatalogError, match="cannot open the sql catalog"):
+    uri = {
+        "sql": f"sqlite:///{tmp_path}/no/such/dir/catalog.db",
+        "rest": "https://127.0.0.1:9/iceberg/catalog/organizations/o/environments/nothing-listens-here",
+    }[shared_target.catalog]
+    with pytest.raises(CatalogError, match=f"cannot open the {shared_target.catalog} catalog"):
         shared_target.export("2026-W46", env={"CATALOG_URI": uri})
+
+
+def test_a_wrong_api_key_is_refused_by_the_token_endpoint(aws, shared_target) -> None:
+    """The REST twin answers a wrong client secret with the spec's OAuth error; the SQL catalog has no key."""
+    secret_id = f"salesflow/test/wrong-key-{uuid.uuid4().hex[:8]}"
+    aws.client("secretsmanager").create_secret(Name=secret_id, SecretString="TFLOWKEY0000TWIN:not-the-secret")
+    env = {**shared_target.env, "CATALOG_TYPE": "rest", "CATALOG_CREDENTIAL_SECRET_ID": secret_id}
+    if shared_target.catalog == "sql":
+        env["CATALOG_URI"] = "https://127.0.0.1:9/iceberg/catalog/organizations/o/environments/e"
+    with pytest.raises(CatalogError, match="cannot open the rest catalog") as failure:
+        shared_target.export("2026-W46", env=env)
+    assert "not-the-secret" not in str(failure.value)
+    if shared_target.catalog == "rest":
+        assert "invalid_client" in str(failure.value) or "Unauthorized" in str(failure.value)
 
 
 def test_rest_catalog_properties_from_secrets_manager(aws, shared_target) -> None:
     secrets = aws.client("secretsmanager")
-    secrets.create_secret(Name="salesflow/test/tableflow-key", SecretString="TFKEY123:s3cr3t+/value")
+    secret_id = f"salesflow/test/properties-key-{uuid.uuid4().hex[:8]}"
+    secrets.create_secret(Name=secret_id, SecretString="TFKEY123:s3cr3t+/value")
     env = {
         **shared_target.env,
         "CATALOG_TYPE": "rest",
         "CATALOG_URI": "https://127.0.0.1:9/iceberg/catalog/organizations/o/environments/env-1",
-        "CATALOG_CREDENTIAL_SECRET_ID": "salesflow/test/tableflow-key",
+        "CATALOG_CREDENTIAL_SECRET_ID": secret_id,
         "CATALOG_VENDED_CREDENTIALS": "true",
     }
     settings = settings_from_env(env)
@@ -205,12 +228,13 @@ def test_rest_catalog_properties_from_secrets_manager(aws, shared_target) -> Non
 
 
 def test_a_malformed_or_missing_secret_is_a_catalog_error(aws, shared_target) -> None:
-    aws.client("secretsmanager").create_secret(Name="salesflow/test/no-colon", SecretString="justakey")
+    no_colon = f"salesflow/test/no-colon-{uuid.uuid4().hex[:8]}"
+    aws.client("secretsmanager").create_secret(Name=no_colon, SecretString="justakey")
     env = {
         **shared_target.env,
         "CATALOG_TYPE": "rest",
         "CATALOG_URI": "https://127.0.0.1:9/iceberg",
-        "CATALOG_CREDENTIAL_SECRET_ID": "salesflow/test/no-colon",
+        "CATALOG_CREDENTIAL_SECRET_ID": no_colon,
     }
     with pytest.raises(CatalogError, match="must hold the Tableflow API key as 'key:secret'"):
         catalog_properties(settings_from_env(env))

@@ -35,6 +35,9 @@ def test_two_builds_give_the_same_bytes_and_the_zip_imports(tmp_path) -> None:
     assert names == sorted(names)
     assert {info.date_time for info in infos} == {package.ZIP_TIME}
     assert "exporter/handler.py" in names and "exporter/reports.yaml" in names
+    assert {"exporter/notice/__init__.py", "exporter/notice/templates/email.html.j2",
+            "exporter/notice/templates/email.txt.j2"} <= set(names)  # fmt: skip
+    assert any(name.startswith("cryptography/") for name in names) and "jinja2/__init__.py" in names
     assert "exporter/package.py" not in names
     assert not [
         name for name in names if name.endswith((".pyc", "/RECORD", ".pyi")) or name.startswith("bin/")
@@ -66,7 +69,15 @@ def test_the_strip_check_detects_a_changed_loaded_segment(tmp_path) -> None:
 def test_requirements_come_from_the_lock_without_local_only_packages() -> None:
     requirements = package.exported_requirements()
     names = {line.split("==")[0].lower() for line in requirements}
-    assert {"pyiceberg", "pyarrow", "boto3", "aws-lambda-powertools", "pyyaml"} <= names
+    assert {
+        "pyiceberg",
+        "pyarrow",
+        "boto3",
+        "aws-lambda-powertools",
+        "pyyaml",
+        "cryptography",
+        "jinja2",
+    } <= names
     assert not names & package.DROP_PACKAGES
     assert all("==" in line for line in requirements), "every dependency is pinned"
 
@@ -76,7 +87,7 @@ def test_the_exporter_never_imports_salesflow() -> None:
     import ast
     from pathlib import Path
 
-    for path in sorted(Path(package.EXPORTER_DIR).glob("*.py")):
+    for path in sorted(Path(package.EXPORTER_DIR).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = []
             if isinstance(node, ast.Import):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
-from exporter_testkit import ALL_REPORTS, make_line, new_table
+from exporter_testkit import ALL_REPORTS, csv_rows, make_line, new_table
 from pyiceberg.types import StringType
 
 from exporter.reports import REPORTS_FILE, ReportError, load_reports, validate_against_schema
@@ -112,9 +110,7 @@ def test_a_new_nullable_column_and_a_report_over_it(lakehouse, target_for, tmp_p
     path.write_text(REPORTS_FILE.read_text(encoding="utf-8") + PROMO_REPORT.split("reports:\n", 1)[1])
     result = target.export("2026-W46", env={"REPORTS": "order_lines,promo_demand"}, reports_file=path)
     objects = target.objects("weekly/iso_week=2026-W46/")
-    promo = list(
-        csv.reader(io.StringIO(objects["weekly/iso_week=2026-W46/promo_demand.csv"].decode(), newline=""))
-    )
+    promo = csv_rows(objects["weekly/iso_week=2026-W46/promo_demand.csv"])
     assert promo == [
         ["promo_code", "currency", "orders", "revenue"],
         ["BLACKFRIDAY", "EUR", "1", "5.00"],
@@ -146,3 +142,49 @@ def test_a_report_without_group_by_totals_the_week(tmp_path) -> None:
     assert compute_aggregate(spec, lines).to_pylist() == [
         {"lines": 4, "orders": 3, "repeaters": 1, "lines_per_order": __import__("decimal").Decimal("1.333")}
     ]
+
+
+def test_order_date_is_the_local_day_across_a_dst_change() -> None:
+    """Europe/Berlin leaves summer time on Sunday 2026-10-25: that day is 25 hours long."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import pyarrow as pa
+
+    from exporter.derived import order_dates
+    from exporter.weeks import IsoWeek
+
+    moments = [
+        datetime(2026, 10, 18, 22, 0, tzinfo=UTC),  # Monday 2026-10-19 00:00 CEST
+        datetime(2026, 10, 24, 21, 59, 59, tzinfo=UTC),  # Saturday 23:59:59 CEST
+        datetime(2026, 10, 24, 22, 0, tzinfo=UTC),  # Sunday 00:00 CEST
+        datetime(2026, 10, 25, 22, 59, 59, 999000, tzinfo=UTC),  # Sunday 23:59:59.999 CET
+    ]
+    times = pa.chunked_array([pa.array(moments[:2], pa.timestamp("us", tz="UTC")),
+                              pa.array(moments[2:], pa.timestamp("us", tz="UTC"))])  # fmt: skip
+    days = order_dates(times, IsoWeek(2026, 43), ZoneInfo("Europe/Berlin"))
+    assert days.cast(pa.string()).to_pylist() == ["2026-10-19", "2026-10-24", "2026-10-25", "2026-10-25"]
+    assert [moment.astimezone(ZoneInfo("Europe/Berlin")).date().isoformat() for moment in moments] == [
+        "2026-10-19",
+        "2026-10-24",
+        "2026-10-25",
+        "2026-10-25",
+    ]
+
+
+def test_a_derived_column_can_only_be_grouped_by(tmp_path) -> None:
+    path = _write(tmp_path, "reports:\n  r:\n    description: x\n    columns: [order_date, order_id]\n")
+    [spec] = load_reports(path).values()
+    with pytest.raises(ReportError, match="the derived column 'order_date' can only be grouped by"):
+        validate_against_schema(spec, clean_lines_schema())
+
+
+def test_the_excel_option_is_a_boolean(tmp_path) -> None:
+    path = _write(
+        tmp_path, "reports:\n  r:\n    description: x\n    columns: [order_id]\n    excel: yes-please\n"
+    )
+    with pytest.raises(ReportError, match=r"r'\.excel must be true"):
+        load_reports(path)
+    assert load_reports(_write(tmp_path, "reports:\n  r:\n    description: x\n    columns: [order_id]\n"))[
+        "r"
+    ].excel, "analyst-facing by default"

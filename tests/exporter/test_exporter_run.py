@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -13,13 +12,14 @@ import pytest
 from exporter_testkit import FakeContext, make_line, new_table
 
 from exporter.weeks import IsoWeek
-from salesflow.twin.lakehouse import Lakehouse, append_clean_lines
+from salesflow.twin.lakehouse import append_clean_lines
 
 W46 = IsoWeek(2026, 46)
 
 
 def rows_of(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert data.startswith(reference.UTF8_BOM) and not data[3:].startswith(reference.UTF8_BOM)
+    return reference.csv_rows(data)
 
 
 def test_week_export_matches_an_independent_computation(shared_target, generated_lines) -> None:
@@ -27,9 +27,11 @@ def test_week_export_matches_an_independent_computation(shared_target, generated
     objects = shared_target.objects("weekly/iso_week=2026-W46/")
     assert sorted(objects) == [
         "weekly/iso_week=2026-W46/customer_behavior.csv",
+        "weekly/iso_week=2026-W46/daily_revenue.csv",
         "weekly/iso_week=2026-W46/manifest.json",
         "weekly/iso_week=2026-W46/order_lines.csv",
         "weekly/iso_week=2026-W46/product_demand.csv",
+        "weekly/iso_week=2026-W46/week_totals.csv",
     ]
     start, end = W46.bounds(datetime.now(UTC).tzinfo)  # UTC
     expected_lines = reference.week_lines(generated_lines, start, end)
@@ -44,6 +46,13 @@ def test_week_export_matches_an_independent_computation(shared_target, generated
     behavior = rows_of(objects["weekly/iso_week=2026-W46/customer_behavior.csv"])
     assert behavior[1:] == reference.customer_behavior(expected_lines)
     assert any(int(row[4]) > 0 for row in behavior[1:]), "the fixture has repeat customers"
+    totals = rows_of(objects["weekly/iso_week=2026-W46/week_totals.csv"])
+    assert totals == [["orders", "customers", "repeat_customers", "order_lines", "units"],
+                      *reference.week_totals(expected_lines)]  # fmt: skip
+    daily = rows_of(objects["weekly/iso_week=2026-W46/daily_revenue.csv"])
+    assert daily[0] == ["order_date", "channel", "currency", "orders", "order_lines", "revenue"]
+    assert daily[1:] == reference.daily_revenue(expected_lines, UTC)
+    assert {row[0] for row in daily[1:]} == {f"2026-11-{day:02d}" for day in range(9, 16)}
 
     raw = objects["weekly/iso_week=2026-W46/order_lines.csv"]
     assert raw.count(b"\r\n") == len(order_lines) and b"\n" not in raw.replace(b"\r\n", b"")
@@ -55,6 +64,7 @@ def test_week_export_matches_an_independent_computation(shared_target, generated
     assert manifest["duplicates_dropped"] == 0
     for name, entry in manifest["reports"].items():
         body = objects[entry["key"]]
+        assert (entry["excel"], entry["encoding"]) == (True, "utf-8-sig")
         assert entry["sha256"] == hashlib.sha256(body).hexdigest()
         assert entry["rows"] == len(rows_of(body)) - 1 == result.rows[name]
     # Partition pruning: the week reads its own days' files, not the whole table.
@@ -62,11 +72,7 @@ def test_week_export_matches_an_independent_computation(shared_target, generated
 
 
 def _all_files(target):
-
-    lakehouse = Lakehouse(
-        __import__("pathlib").Path(target.env["CATALOG_URI"].removeprefix("sqlite:///")).parent
-    )
-    return lakehouse.catalog().load_table(("lkc-local", "sales_order_lines_clean")).scan().plan_files()
+    return target.lakehouse.catalog().load_table(("lkc-local", "sales_order_lines_clean")).scan().plan_files()
 
 
 def test_notification_names_week_counts_and_locations(shared_target) -> None:
@@ -96,10 +102,14 @@ def test_empty_week_gives_header_only_csvs_and_says_0_orders(shared_target) -> N
     result = shared_target.export("2026-W30")
     objects = shared_target.objects("weekly/iso_week=2026-W30/")
     assert rows_of(objects["weekly/iso_week=2026-W30/order_lines.csv"]) == [reference.ORDER_LINE_COLUMNS]
-    for name in ("product_demand", "customer_behavior"):
+    for name in ("product_demand", "customer_behavior", "daily_revenue"):
         assert len(rows_of(objects[f"weekly/iso_week=2026-W30/{name}.csv"])) == 1
+    assert rows_of(objects["weekly/iso_week=2026-W30/week_totals.csv"])[1] == ["0", "0", "0", "0", ""]
     manifest = json.loads(objects["weekly/iso_week=2026-W30/manifest.json"])
-    assert manifest["orders"] == 0 and all(entry["rows"] == 0 for entry in manifest["reports"].values())
+    assert manifest["orders"] == 0
+    assert {name: entry["rows"] for name, entry in manifest["reports"].items()} == {
+        "order_lines": 0, "product_demand": 0, "customer_behavior": 0, "daily_revenue": 0, "week_totals": 1,
+    }  # fmt: skip
     assert result.orders == 0
     [message] = shared_target.inbox.messages()
     assert "(0 orders)" in message["Subject"] and "0 orders" in message["Message"]

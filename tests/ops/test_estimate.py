@@ -116,7 +116,7 @@ def test_ddl_statements_and_free_resources_are_explained_not_priced(
 ) -> None:
     result = estimate(load_environment("dev"), stacks_of("dev"), prices)
     reasons = dict(result.no_charge)
-    assert reasons["confluent_flink_statement.statement_sales_order_lines_clean_table_v1"].startswith(
+    assert reasons["confluent_flink_statement.statement_sales_order_lines_clean_table_v2"].startswith(
         "DDL statement"
     )
     assert reasons["confluent_flink_statement.statement_sales_orders_raw_watermark_v1"].startswith(

@@ -42,6 +42,20 @@ def test_lint_reports_style_and_syntax_problems(tmp_path: Path) -> None:
     assert all(p.environments == ("dev", "prod") for p in problems)
 
 
+def test_the_dedup_branch_an_environment_does_not_select_is_linted_too(tmp_path: Path) -> None:
+    statements_dir = tmp_path / "flink_statements"
+    shutil.copytree(STATEMENTS_DIR, statements_dir)
+    shutil.copy(STATEMENTS_DIR.parent / ".sqlfluff", tmp_path / ".sqlfluff")
+    insert = statements_dir / "sales_order_lines.insert.sql.j2"
+    text = insert.read_text(encoding="utf-8")
+    assert "DESCRIPTOR(`$rowtime`)" in text
+    insert.write_text(text.replace("DESCRIPTOR(`$rowtime`)", "descriptor(`$rowtime`)"), encoding="utf-8")
+    dev = load_environment("dev")
+    assert dev.confluent.flink.dedup == "first_row"  # dev selects the other branch
+    problems = lint_statements([dev], statements_dir)
+    assert [(p.code, p.line, p.environments) for p in problems] == [("CP03", 52, ("dev",))]
+
+
 def test_lint_command_exit_code() -> None:
     result = CliRunner().invoke(main, ["sql", "lint"])
     assert result.exit_code == 0, result.output

@@ -145,7 +145,7 @@ def checkov_workspace(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFac
 
     * ``real``: the synthesized stacks;
     * ``insecure``: dev-aws without the export bucket's public access block and encryption;
-    * ``broken``: the synthesized stacks with one justification dropped from the prod Lambda.
+    * ``broken``: prod-aws with one justification dropped from the Lambda.
     Each test evaluates the report of its own set, exactly what checkov says of those files.
     """
     root = tmp_path_factory.mktemp("checkov")
@@ -156,7 +156,7 @@ def checkov_workspace(synthesis: Synthesis, tmp_path_factory: pytest.TempPathFac
     del resources["aws_s3_bucket_server_side_encryption_configuration"]["export_bucket_encryption"]
     (root / "insecure" / "dev-aws").mkdir(parents=True)
     (root / "insecure" / "dev-aws" / "cdk.tf.json").write_text(json.dumps(insecure), encoding="utf-8")
-    shutil.copytree(synthesis.outdir / "stacks", root / "broken")
+    shutil.copytree(synthesis.outdir / "stacks" / "prod-aws", root / "broken" / "prod-aws")
     document = json.loads((root / "broken" / "prod-aws" / "cdk.tf.json").read_text(encoding="utf-8"))
     document["resource"]["aws_lambda_function"]["exporter"]["//"]["checkov"].pop()  # drop one justification
     (root / "broken" / "prod-aws" / "cdk.tf.json").write_text(json.dumps(document), encoding="utf-8")

@@ -45,7 +45,9 @@ def test_every_synthesized_confluent_block_matches_the_provider_schema(synthesis
         checked |= {block.rsplit(".", 1)[0] for block in _confluent_blocks(document)}
     # The check covered every resource and data source type the stacks use.
     assert checked == {
+        "data.confluent_environment",
         "data.confluent_flink_region",
+        "data.confluent_organization",
         "data.confluent_schema_registry_cluster",
         "resource.confluent_api_key",
         "resource.confluent_environment",

@@ -48,7 +48,12 @@ def test_environment_cluster_registry_and_pool(synthesized: dict, env: str) -> N
     text = synthesized[env]["confluent"]
     cluster = settings.kafka_cluster
     assert has_provider(text, "confluent", {})
-    assert has_resource(text, "confluent_environment", {"display_name": settings.environment.display_name})
+    # The bootstrap stack makes the environment; this stack reads it by name and forgets its old copy.
+    assert has_data_source(text, "confluent_environment", {"display_name": settings.environment.display_name})
+    assert "confluent_environment" not in json.loads(text)["resource"]
+    assert json.loads(text)["removed"] == [
+        {"from": "confluent_environment.environment", "lifecycle": {"destroy": False}}
+    ]
     assert has_resource(
         text,
         "confluent_kafka_cluster",
@@ -58,13 +63,13 @@ def test_environment_cluster_registry_and_pool(synthesized: dict, env: str) -> N
             "cloud": cluster.cloud,
             "region": cluster.region,
             cluster.type: [{}],
-            "environment": [{"id": "${confluent_environment.environment.id}"}],
+            "environment": [{"id": "${data.confluent_environment.environment.id}"}],
         },
     )
     assert has_data_source(
         text,
         "confluent_schema_registry_cluster",
-        {"environment": [{"id": "${confluent_environment.environment.id}"}]},
+        {"environment": [{"id": "${data.confluent_environment.environment.id}"}]},
     )
     assert has_data_source(text, "confluent_flink_region", {"cloud": cluster.cloud, "region": cluster.region})
     assert has_resource(
@@ -135,7 +140,7 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         ("manager", "CloudClusterAdmin", "${confluent_kafka_cluster.kafka_cluster.rbac_crn}"),
         ("manager", "ResourceOwner", f"{registry}/subject={raw}-value"),
         ("manager", "ResourceOwner", f"{registry}/subject={clean}-value"),
-        ("flink", "FlinkDeveloper", "${confluent_environment.environment.resource_name}"),
+        ("flink", "FlinkDeveloper", "${data.confluent_environment.environment.resource_name}"),
         ("flink", "DeveloperRead", f"{kafka}/topic={raw}"),
         ("flink", "DeveloperRead", f"{registry}/subject={raw}-value"),
         ("flink", "DeveloperManage", f"{kafka}/topic={raw}"),
@@ -154,13 +159,19 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         ("verifier", "DeveloperRead", f"{registry}/subject={raw}-value"),
         ("verifier", "DeveloperRead", f"{kafka}/topic={clean}"),
         ("verifier", "DeveloperRead", f"{registry}/subject={clean}-value"),
+        # The smoke test: orders into the raw topic, lines out of the clean one, its own consumer group.
+        ("smoke", "DeveloperWrite", f"{kafka}/topic={raw}"),
+        ("smoke", "DeveloperRead", f"{registry}/subject={raw}-value"),
+        ("smoke", "DeveloperRead", f"{kafka}/topic={clean}"),
+        ("smoke", "DeveloperRead", f"{registry}/subject={clean}-value"),
+        ("smoke", "DeveloperRead", f"{kafka}/group=salesflow-smoke-*"),
     }
     if settings.tableflow.byob is not None:
         expected.add(
             (
                 "manager",
                 "Assigner",
-                "${confluent_environment.environment.resource_name}/provider-integration="
+                "${data.confluent_environment.environment.resource_name}/provider-integration="
                 f"{settings.tableflow.byob.provider_integration_id}",
             )
         )
@@ -187,7 +198,19 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         "flink_api_key",
         "flink_verify_api_key",
         "exporter_tableflow_key",
+        "smoke_kafka_key",
+        "smoke_schema_registry_key",
     }
+    smoke = _resources(text, "aws_secretsmanager_secret_version")["smoke_credentials_value"]["secret_string"]
+    assert smoke.startswith("${jsonencode({") and "confluent_api_key.smoke_kafka_key.secret" in smoke
+    assert has_resource(
+        text,
+        "aws_secretsmanager_secret",
+        {
+            "name": f"salesflow/{env}/confluent/smoke-credentials",
+            "kms_key_id": "${aws_kms_key.secrets_key.arn}",
+        },
+    )
     assert keys["flink_api_key"]["owner"][0]["id"] == "${confluent_service_account.flink.id}"
     assert keys["flink_verify_api_key"]["owner"][0]["id"] == "${confluent_service_account.verifier.id}"
     assert keys["flink_verify_api_key"]["managed_resource"][0]["id"] == (
@@ -306,7 +329,7 @@ def test_tableflow_on_the_clean_topic_after_create_table(synthesized: dict, env:
     assert body["display_name"] == environment.confluent.topics.clean.name
     assert body["table_formats"] == ["ICEBERG"]
     assert body["retention_ms"] == str(tableflow.retention_ms)
-    assert body["depends_on"] == ["confluent_flink_statement.statement_sales_order_lines_clean_table_v1"]
+    assert body["depends_on"] == ["confluent_flink_statement.statement_sales_order_lines_clean_table_v2"]
     if tableflow.storage == "managed":
         assert body["managed_storage"] == [{}] and "byob_aws" not in body
     else:
@@ -331,7 +354,6 @@ def test_buckets_are_private_encrypted_versioned_tls_only_and_logged(synthesized
     document = json.loads(text)
     buckets = {
         "export_bucket": environment.aws.export.bucket,
-        "artifact_bucket": environment.aws.artifact_bucket,
         "access_log_bucket": f"{environment.aws.export.bucket}-access-logs",
     }
     for logical, name in buckets.items():
@@ -358,7 +380,7 @@ def test_buckets_are_private_encrypted_versioned_tls_only_and_logged(synthesized
         assert policy["condition"] == [
             {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
         ]
-    for logical in ("export_bucket", "artifact_bucket"):
+    for logical in ("export_bucket",):
         assert has_resource(
             text,
             "aws_s3_bucket_server_side_encryption_configuration",
@@ -391,14 +413,19 @@ def test_buckets_are_private_encrypted_versioned_tls_only_and_logged(synthesized
     (staging,) = [rule for rule in rules if rule["id"] == "expire-abandoned-staging"]
     assert staging["filter"] == [{"prefix": f"{environment.aws.export.prefix}/_staging/"}]
     assert staging["expiration"] == [{"days": 1}]
-    # Artifacts are retained: never expired, never destroyed.
-    artifact_rules = _resources(text, "aws_s3_bucket_lifecycle_configuration")["artifact_bucket_lifecycle"][
-        "rule"
-    ]
-    assert all(
-        "expiration" not in rule and "noncurrent_version_expiration" not in rule for rule in artifact_rules
-    )
-    assert _resources(text, "aws_s3_bucket")["artifact_bucket"]["lifecycle"] == {"prevent_destroy": True}
+    # The artifact bucket is the bootstrap stack's now: this stack only forgets it, destroying nothing.
+    assert "artifact_bucket" not in _resources(text, "aws_s3_bucket")
+    assert {entry["from"] for entry in document["removed"]} == {
+        "aws_s3_bucket.artifact_bucket",
+        "aws_s3_bucket_public_access_block.artifact_bucket_public_access",
+        "aws_s3_bucket_ownership_controls.artifact_bucket_ownership",
+        "aws_s3_bucket_versioning.artifact_bucket_versioning",
+        "aws_s3_bucket_server_side_encryption_configuration.artifact_bucket_encryption",
+        "aws_s3_bucket_lifecycle_configuration.artifact_bucket_lifecycle",
+        "aws_s3_bucket_logging.artifact_bucket_logging",
+        "aws_s3_bucket_policy.artifact_bucket_policy",
+    }
+    assert all(entry["lifecycle"] == {"destroy": False} for entry in document["removed"])
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -423,7 +450,7 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
             "timeout": settings.timeout_seconds,
             "reserved_concurrent_executions": 1,
             "ephemeral_storage": {"size": settings.ephemeral_storage_mb},
-            "s3_bucket": "${aws_s3_bucket.artifact_bucket.bucket}",
+            "s3_bucket": environment.aws.artifact_bucket,
             "s3_key": manifest["s3_key"],
             "source_code_hash": base64.b64encode(bytes.fromhex(manifest["sha256"])).decode(),
             "role": "${aws_iam_role.exporter_role.arn}",
@@ -451,6 +478,17 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
         "MAX_WORKERS": str(settings.max_workers),
         "POWERTOOLS_SERVICE_NAME": "salesflow-exporter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # The analysts' e-mail (exporter.notify: email; tests/terraform/test_analyst_delivery.py).
+        "NOTIFY": "email",
+        "EMAIL_FROM": environment.exporter.email.from_address,
+        "EMAIL_TO": ",".join(environment.exporter.analysts),
+        "EMAIL_CONFIGURATION_SET": (
+            "${aws_sesv2_configuration_set.analyst_email_configuration.configuration_set_name}"
+        ),
+        "DOWNLOAD_BASE_URL": "https://${aws_cloudfront_distribution.downloads.domain_name}",
+        "DOWNLOAD_KEY_PAIR_ID": "${aws_cloudfront_public_key.download_public_key_k1.id}",
+        "DOWNLOAD_SIGNING_KEY_SECRET_ID": "${aws_secretsmanager_secret.download_signing_key_k1_secret.arn}",
+        "DOWNLOAD_LINK_DAYS": "7",
     }
     assert has_resource(
         text,
@@ -501,6 +539,19 @@ def test_exporter_role_has_exactly_the_listed_permissions(synthesized: dict, env
             ("${aws_cloudwatch_log_group.exporter_logs.arn}:*",),
         ),
         "SendFailedRunsToQueue": (("sqs:SendMessage",), ("${aws_sqs_queue.exporter_failures.arn}",)),
+        # exporter.notify: email (dev and prod): send through SES, read and decrypt the signing key.
+        "SendAnalystEmail": (
+            ("ses:SendRawEmail",),
+            (
+                "${aws_sesv2_email_identity.analyst_email_identity.arn}",
+                "${aws_sesv2_configuration_set.analyst_email_configuration.arn}",
+            ),
+        ),
+        "ReadDownloadSigningKey": (
+            ("secretsmanager:GetSecretValue",),
+            ("${aws_secretsmanager_secret.download_signing_key_k1_secret.arn}",),
+        ),
+        "DecryptDownloadSigningKey": (("kms:Decrypt",), ("${aws_kms_key.exporter_key.arn}",)),
     }
     byob = environment.confluent.tableflow.byob
     if byob is not None:
@@ -514,9 +565,8 @@ def test_exporter_role_has_exactly_the_listed_permissions(synthesized: dict, env
         f"s3.{region}.amazonaws.com",
         f"sns.{region}.amazonaws.com",
     ]
-    assert statements["DecryptCatalogCredential"]["condition"][0]["values"] == [
-        f"secretsmanager.{region}.amazonaws.com"
-    ]
+    for sid in ("DecryptCatalogCredential", "DecryptDownloadSigningKey"):
+        assert statements[sid]["condition"][0]["values"] == [f"secretsmanager.{region}.amazonaws.com"]
     assert all(
         statement["effect"] == "Allow" and "*" not in statement["resources"]
         for statement in statements.values()
@@ -575,12 +625,10 @@ def test_notifications_and_alarms(synthesized: dict, env: str) -> None:
             "aws_sns_topic",
             {"name": f"salesflow-{env}-{topic}", "kms_master_key_id": "${aws_kms_key.exporter_key.arn}"},
         )
-    for address in environment.exporter.analysts:
-        assert has_resource(
-            text,
-            "aws_sns_topic_subscription",
-            {"topic_arn": "${aws_sns_topic.exports_topic.arn}", "protocol": "email", "endpoint": address},
-        )
+    # The analysts get the SES e-mail (notify: email): nobody is subscribed to the exports topic.
+    assert environment.exporter.notify == "email"
+    subscriptions = _resources(text, "aws_sns_topic_subscription").values()
+    assert not [item for item in subscriptions if item["topic_arn"] == "${aws_sns_topic.exports_topic.arn}"]
     for address in environment.exporter.alarm_emails:
         assert has_resource(
             text,

@@ -16,7 +16,7 @@ from salesflow.sql.render import LOCAL_PEPPER_DEFAULT
 
 pytestmark = pytest.mark.slow
 
-STACKS = ["confluent", "flink", "aws"]
+STACKS = ["bootstrap", "confluent", "flink", "aws"]
 
 
 def _files(outdir: Path) -> dict[str, bytes]:
@@ -67,7 +67,9 @@ def _walk(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, .
 
 def test_every_sensitive_value_is_a_reference_never_a_literal(synthesis: Synthesis) -> None:
     """Secret-bearing arguments only ever name where Terraform reads the secret at plan time."""
-    sensitive = re.compile(r"(^|_)(secret|secret_string|api_key|api_secret)$")
+    sensitive = re.compile(
+        r"(^|_)(secret|secret_string|secret_string_wo|plaintext_value|api_key|api_secret)$"
+    )
     seen = 0
     for name, document in synthesis.stacks.items():
         for path, value in _walk(
@@ -80,7 +82,10 @@ def test_every_sensitive_value_is_a_reference_never_a_literal(synthesis: Synthes
                     path,
                     value,
                 )
-        # The pepper reaches SQL only as the Terraform expression reading the secret.
+        # The pepper reaches SQL only as the Terraform expression reading the secret (the bootstrap stack
+        # declares the secret itself; tests/terraform/test_bootstrap_stack.py checks its value never shows).
+        if name.endswith("-bootstrap"):
+            continue
         for path, value in _walk(document.get("resource", {})):
             if isinstance(value, str) and "pii_pepper" in value:
                 assert path[0] == "confluent_flink_statement" and path[-1] == "statement", (name, path)
@@ -115,7 +120,7 @@ def test_every_stack_keeps_encrypted_locked_state_in_s3(synthesis: Synthesis) ->
                         "region": state.region,
                     },
                 }
-    assert len(keys) == 6
+    assert len(keys) == 8
 
 
 def test_stack_order_is_recorded_in_the_manifest(synthesis: Synthesis) -> None:
@@ -126,16 +131,27 @@ def test_stack_order_is_recorded_in_the_manifest(synthesis: Synthesis) -> None:
         assert stacks[f"{env}-flink"]["dependencies"] == [f"{env}-confluent"]
         assert stacks[f"{env}-aws"]["dependencies"] == [f"{env}-confluent"]
         assert stacks[f"{env}-aws"]["workingDirectory"] == f"stacks/{env}-aws"
+        # Nothing depends on the bootstrap stack and it depends on nothing: no pipeline applies it.
+        assert stacks[f"{env}-bootstrap"]["dependencies"] == []
+        assert not [name for name, stack in stacks.items() if f"{env}-bootstrap" in stack["dependencies"]]
 
 
 PROTECTED = {
-    ("confluent", "confluent_environment"),
     ("confluent", "confluent_kafka_cluster"),
     ("confluent", "confluent_kafka_topic"),
     ("confluent", "confluent_schema"),
     ("confluent", "confluent_subject_config"),
     ("flink", "confluent_flink_statement"),
     ("flink", "confluent_tableflow_topic"),
+}
+# Guarded in every environment: what a revert or every other stack needs, and what holds secrets.
+ALWAYS_KEPT = {
+    ("bootstrap", "aws_s3_bucket", "artifact_bucket"),
+    ("bootstrap", "aws_s3_bucket", "state_bucket"),
+    ("bootstrap", "aws_kms_key", "bootstrap_key"),
+    ("bootstrap", "aws_iam_openid_connect_provider", "github_oidc"),
+    ("bootstrap", "aws_secretsmanager_secret", "pii_pepper"),
+    ("bootstrap", "confluent_environment", "environment"),
 }
 
 
@@ -149,8 +165,8 @@ def test_prevent_destroy_follows_the_environment_file(synthesis: Synthesis, env:
                 has_guard = body.get("lifecycle", {}).get("prevent_destroy") is True
                 if (part, type_name) in PROTECTED:
                     assert has_guard == guarded, (env, type_name, name)
-                elif (type_name, name) == ("aws_s3_bucket", "artifact_bucket"):
-                    assert has_guard  # artifacts are retained everywhere: a revert needs them
+                elif (part, type_name, name) in ALWAYS_KEPT:
+                    assert has_guard, (env, type_name, name)
                 else:
                     assert not has_guard, (env, type_name, name)
 
@@ -210,8 +226,17 @@ def _explained(path: tuple[Any, ...], dev_value: Any, prod_value: Any) -> str | 
             return "tableflow.storage"
         if "CATALOG_VENDED_CREDENTIALS" in keys:
             return "tableflow.storage"
-        if "exporter_permissions" in keys and "statement" in keys:
-            return "tableflow.storage (one more IAM statement)"
+        if {"exporter_permissions", "pipeline_read_document", "workload_boundary_document"} & set(keys) and (
+            "statement" in keys
+        ):
+            return "tableflow.storage (one more IAM statement: the Tableflow bucket)"
+    if dev.bootstrap.reviewers != prod.bootstrap.reviewers and {
+        "reviewers",
+        "prevent_self_review",
+        "github_user",
+        "github_team",
+    } & set(keys):
+        return "bootstrap.reviewers"
     if dev.exporter.lambda_.log_retention_days < 365 <= prod.exporter.lambda_.log_retention_days:
         in_comment = "//" in keys and ("checkov" in keys or "overrides" in keys)
         if in_comment and ("exporter_logs" in keys or "aws_cloudwatch_log_group" in keys):

@@ -20,7 +20,14 @@ from clean_lines_model import expected_clean_lines
 from salesflow.config import load_environment
 from salesflow.events.records import KafkaRecord
 from salesflow.sql.local_io import pii_leaks
-from salesflow.twin.demo import DEMO_PEPPER, DemoOptions, DemoResult, _output_cells, run_demo
+from salesflow.twin.demo import (
+    DEMO_DOWNLOAD_URL,
+    DEMO_PEPPER,
+    DemoOptions,
+    DemoResult,
+    _output_cells,
+    run_demo,
+)
 
 NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday: the exported week is 2026-W47
 
@@ -37,7 +44,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, Path
 
 
 def _csv(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    assert data.startswith(b"\xef\xbb\xbf"), "analyst-facing reports carry a UTF-8 byte-order mark"
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
 def _report(result: DemoResult, name: str) -> list[list[str]]:
@@ -80,8 +88,9 @@ def test_no_pii_anywhere_and_the_scan_can_fail(demo_run) -> None:
     assert result.pii_leaks == []
     email = "someone.planted@example.com"
     for key, data in result.reports.items():
+        marker = b"MARKETPLACE" if b"MARKETPLACE" in data else b"orders"
         tampered = (
-            data.replace(b"MARKETPLACE", email.encode(), 1)
+            data.replace(marker, email.encode(), 1)
             if key.endswith(".csv")
             else data.replace(result.week.encode(), email.encode(), 1)
         )
@@ -151,8 +160,44 @@ def test_outputs_land_where_the_summary_says(demo_run) -> None:
     assert not (workdir / "lakehouse" / "left-over-from-last-run.txt").exists(), "a run starts clean"
     assert result.copied_to == out / "iso_week=2026-W47"
     copied = sorted(path.name for path in result.copied_to.iterdir())
-    assert copied == ["customer_behavior.csv", "manifest.json", "order_lines.csv", "product_demand.csv"]
-    assert result.s3_keys == [f"salesflow-exports-dev/weekly/iso_week=2026-W47/{name}" for name in copied]
+    assert copied == [
+        "customer_behavior.csv", "daily_revenue.csv", "email.html", "email.txt",
+        "manifest.json", "order_lines.csv", "product_demand.csv", "week_totals.csv",
+    ]  # fmt: skip
+    published = [name for name in copied if not name.startswith("email.")]
+    assert result.s3_keys == [f"salesflow-exports-dev/weekly/iso_week=2026-W47/{name}" for name in published]
     assert result.snapshots == -(-result.lines_out // 700)
-    assert "2026-W47" in result.notification
+    assert (out / "iso_week=2026-W47" / "email.txt").read_text(encoding="utf-8") == result.email_text
+    # The exporter read the table as in production: Tableflow's REST catalog, vended S3 credentials.
+    assert result.catalog.startswith("Iceberg REST catalog https://127.0.0.1:")
+    assert "s3://tableflow-managed-dev/" in result.catalog and result.vended_credentials >= 1
     assert set(result.timings) == {"generate", "flink", "iceberg", "export", "pii check"}
+
+
+@pytest.mark.slow
+def test_the_analysts_email_has_the_figures_and_the_links(demo_run) -> None:
+    result, _, out = demo_run
+    manifest = result.manifest
+    html = (out / "iso_week=2026-W47" / "email.html").read_text(encoding="utf-8")
+    totals = _report(result, "week_totals")
+    for body in (html, result.email_text):
+        assert "Weekly sales 2026-W47" in body
+        assert f"{manifest['orders']:,}" in body and f"{manifest['lines']:,}" in body
+        assert f"{int(totals[1][1]):,}" in body and f"{int(totals[1][2]):,}" in body  # customers, repeat
+        assert "2026-W46" in body and "No previous week" not in body  # last week's run exported W46
+        for entry in manifest["reports"].values():
+            assert f"{DEMO_DOWNLOAD_URL}/{entry['key'].removeprefix('weekly/')}?Expires=" in body
+    assert html.count(f'href="{DEMO_DOWNLOAD_URL}/') == len(manifest["reports"]) + 1
+    assert sorted(result.email_attachments) == [
+        "customer_behavior.csv",
+        "daily_revenue.csv",
+        "product_demand.csv",
+        "week_totals.csv",
+    ]
+    previous_orders = len(
+        {line["order_id"] for line in result.lines if "2026-11-09" <= line["order_time"] < "2026-11-16"}
+    )
+    change = manifest["orders"] - previous_orders
+    assert (
+        f"was {previous_orders:,}, change {'+' if change > 0 else '-'}{abs(change):,} (" in result.email_text
+    )

@@ -9,6 +9,10 @@ comment (``"//": {"checkov": ["checkov:skip=<CHECK>:<justification>"]}``, writte
 * a skip without a justification, or one that matches no failed check, fails the scan too, so skips
   cannot outlive the finding they excuse.
 
+checkov 3.3.30's Terraform-JSON parser fails on blocks that hold no resource: ``removed``, ``import`` and
+``ephemeral`` (lists, or values it expects as objects) and ``terraform.required_version``. checkov scans a
+copy of the stacks without them (``scannable_copy``); every resource and data source is scanned as is.
+
 Standard library only; runs checkov from the isolated environment (``.venv-checkov``).
 Usage: ``python tools/checkov/scan.py STACKS_DIR [--checkov PATH] [--json REPORT]``.
 """
@@ -19,13 +23,17 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Top-level blocks without resources that checkov's JSON parser cannot read (see the module docstring).
+UNPARSED_BLOCKS = ("removed", "import", "ephemeral")
 SKIP = re.compile(r"^checkov:skip=(?P<check>CKV2?_[A-Z0-9]+_\d+):(?P<why>.*)$")
 DEFAULT_CHECKOV = Path(__file__).resolve().parents[2] / ".venv-checkov" / "bin" / "checkov"
 
@@ -105,24 +113,43 @@ def _address(resource: str, owners: dict[str, list[tuple[str, str]]]) -> tuple[s
     return None
 
 
+def scannable_copy(stacks_dir: Path, target: Path) -> None:
+    """Every ``cdk.tf.json`` under ``stacks_dir`` at the same relative path under ``target``, minus the
+    blocks checkov's parser cannot read (``UNPARSED_BLOCKS``, ``terraform.required_version``)."""
+    for path in sorted(stacks_dir.rglob("cdk.tf.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for block in UNPARSED_BLOCKS:
+            document.pop(block, None)
+        (document.get("terraform") or {}).pop("required_version", None)
+        copy = target / path.relative_to(stacks_dir)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(json.dumps(document), encoding="utf-8")
+
+
 def run_checkov(stacks_dir: Path, checkov: Path) -> list[dict[str, Any]]:
     environment = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"}
-    completed = subprocess.run(
-        [
-            str(checkov),
-            "-d",
-            str(stacks_dir),
-            "--framework",
-            "terraform_json",
-            "--skip-download",
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        env=environment,
-        check=False,
-    )
+    scanned = Path(tempfile.mkdtemp(prefix="salesflow-checkov-"))
+    try:
+        scannable_copy(stacks_dir, scanned)
+        completed = subprocess.run(
+            [
+                str(checkov),
+                "-d",
+                str(scanned),
+                "--framework",
+                "terraform_json",
+                "--skip-download",
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+            cwd=scanned,
+        )
+    finally:
+        shutil.rmtree(scanned, ignore_errors=True)
     if completed.returncode not in (0, 1):
         raise RuntimeError(f"checkov failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
     report = json.loads(completed.stdout)

@@ -20,22 +20,34 @@ def _keep_last(environment: Environment) -> list[RenderedStatement]:
     return [keep_last if s is insert else s for s in statements]
 
 
-def test_production_statement_emits_inserts_only(harness: FlinkHarness, dev: Environment) -> None:
-    (plan,) = harness.explain(dev, sink="any").values()
+_DEDUP_NODE = {
+    "first_row": "Deduplicate(keep=[FirstRow], key=[order_id], order=[ROWTIME], outputInsertOnly=[true])",
+    "window": "WindowDeduplicate(window=[TUMBLE(win_start=[window_start], win_end=[window_end], "
+    "size=[10 min])], keep=[FirstRow], partitionKeys=[order_id]",
+}
+
+
+def test_production_statement_emits_inserts_only(harness: FlinkHarness, variant_env: Environment) -> None:
+    (plan,) = harness.explain(variant_env, sink="any").values()
     (sink,) = sink_inputs(plan)
-    assert sink.table == f"{dev.flink_catalog}.{dev.flink_database}.{dev.confluent.topics.clean.name}"
+    environment = variant_env
+    assert sink.table == (
+        f"{environment.flink_catalog}.{environment.flink_database}.{environment.confluent.topics.clean.name}"
+    )
     assert sink.changelog_mode == "I"
     check_insert_only(plan)
-    assert "Deduplicate(keep=[FirstRow], key=[order_id], order=[ROWTIME], outputInsertOnly=[true])" in plan
+    variant = environment.confluent.flink.dedup
+    assert _DEDUP_NODE[variant] in plan
+    assert ("WindowDeduplicate" in plan) is (variant == "window")  # the switch really switches the plan
     # The production ALTER TABLE set the watermark the dedup relies on.
-    delay_ms = dev.confluent.flink.watermark_delay_seconds * 1000
+    delay_ms = environment.confluent.flink.watermark_delay_seconds * 1000
     assert f"watermark=[($rowtime - {delay_ms}:INTERVAL" in plan
 
 
 def test_production_statement_plans_against_an_append_only_sink(
-    harness: FlinkHarness, dev: Environment
+    harness: FlinkHarness, variant_env: Environment
 ) -> None:
-    (plan,) = harness.explain(dev, sink="append").values()
+    (plan,) = harness.explain(variant_env, sink="append").values()
     assert insert_only_problems(plan) == []
 
 
