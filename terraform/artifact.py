@@ -8,7 +8,9 @@
 The zip lives in the artifact bucket under its content-addressed key, so a Lambda's code is fully
 determined by the synthesized JSON and a ``git revert`` points the function back at the older zip
 (the bucket is versioned and never deletes artifacts). ``SALESFLOW_EXPORTER_MANIFEST`` and
-``SALESFLOW_MONITOR_MANIFEST`` override the paths (tests use fixture manifests).
+``SALESFLOW_MONITOR_MANIFEST`` override the paths (tests use fixture manifests); without the latter, an
+exporter override brings the monitor's manifest from the same folder (``monitor-artifact-<arch>.json``), so
+one variable points synth at a folder of fixtures.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def manifest_path(architecture: str, deployable: str = "exporter") -> Path:
     override = os.environ.get(_VARIABLES[deployable])
     if override:
         return Path(override)
+    beside = os.environ.get(MANIFEST_VARIABLE)
+    if deployable != "exporter" and beside:
+        return Path(beside).with_name(f"{deployable}-artifact-{architecture}.json")
     return REPO_ROOT / "build" / deployable / f"artifact-{architecture}.json"
 
 
@@ -55,6 +60,8 @@ def load_artifact(deployable: str, architecture: str) -> LambdaArtifact:
     variable = _VARIABLES[deployable]
     if not path.is_file():
         via = f" (from {variable})" if os.environ.get(variable) else ""
+        if not via and deployable != "exporter" and os.environ.get(MANIFEST_VARIABLE):
+            via = f" (beside {MANIFEST_VARIABLE})"
         raise ArtifactError(
             f"{path}{via}: no {deployable} manifest. Run `make package` first: synth points the Lambda at "
             f"the zip it builds ({deployable}/<sha256>.zip in the artifact bucket)."

@@ -111,6 +111,9 @@ SECRET_WRITES = (
     "secretsmanager:PutSecretValue",
     "secretsmanager:TagResource",
     "secretsmanager:UntagResource",
+    # The monitor's keys carry a resource policy: only the monitor's role (and the pipeline) reads them.
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:DeleteResourcePolicy",
 )
 # IAM writes that AWS lets a policy bind to the role's permissions boundary (iam:PermissionsBoundary).
 BOUNDED_ROLE_WRITES = (
@@ -199,6 +202,7 @@ def read(scope: Scope) -> list[Statement]:
         statement(
             "ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], [scope.alarms]
         ),
+        statement("ReadDashboards", ["cloudwatch:GetDashboard"], [scope.dashboards]),
         statement(
             "ReadKeys",
             ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
@@ -293,6 +297,9 @@ def deploy(scope: Scope) -> list[Statement]:
             [scope.schedules],
         ),
         statement("ManageAlarms", list(ALARM_WRITES), [scope.alarms]),
+        statement(
+            "ManageDashboards", ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"], [scope.dashboards]
+        ),
         # CreateKey has no resource: it is bound to the tags the AWS provider's default_tags send.
         statement(
             "CreateEnvironmentKeys",
@@ -434,6 +441,9 @@ def boundary(scope: Scope) -> list[Statement]:
             ["*"],
             conditions=[condition("StringLike", "cloudwatch:namespace", "salesflow*")],
         ),
+        *_analyst_email(scope),
+        # The monitor compares with its own earlier datapoints; GetMetricData takes no resource but "*".
+        statement("WorkloadReadsMetrics", ["cloudwatch:GetMetricData"], ["*"]),
         statement("WorkloadNeverManagesIdentities", ["iam:*", "sts:AssumeRole"], ["*"], effect="Deny"),
         statement(
             "WorkloadNeverReadsState",
@@ -448,6 +458,32 @@ def boundary(scope: Scope) -> list[Statement]:
             else []
         ),
     ]
+
+
+def _analyst_email(scope: Scope) -> list[Statement]:
+    """The exporter's e-mail (exporter.email): SES from the sender's domain through the environment's
+    configuration sets, and the CloudFront signing keys of the download links."""
+    email = scope.environment.exporter.email
+    signing_keys = f"secret:salesflow/{scope.environment.name}/exporter/download-signing-key-*"
+    statements = [
+        statement(
+            "WorkloadReadsSigningKeys",
+            ["secretsmanager:GetSecretValue"],
+            [scope.arn("secretsmanager", signing_keys)],
+        )
+    ]
+    if email is not None:
+        statements.append(
+            statement(
+                "WorkloadSendsAnalystEmail",
+                ["ses:SendRawEmail"],
+                [
+                    scope.arn("ses", f"identity/{email.sender_domain}"),
+                    scope.named("ses", "configuration-set/"),
+                ],
+            )
+        )
+    return statements
 
 
 def backfill(scope: Scope, function_name: str) -> list[Statement]:

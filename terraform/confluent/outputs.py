@@ -21,6 +21,7 @@ class ConfluentOutputs:
     TABLEFLOW_API_KEY_SECRET_ARN = "tableflow_api_key_secret_arn"  # noqa: S105
     EXPORTER_CATALOG_SECRET_ARN = "exporter_catalog_secret_arn"  # noqa: S105
     FLINK_VERIFY_API_KEY_SECRET_ARN = "flink_verify_api_key_secret_arn"  # noqa: S105
+    MONITOR_SECRET_ARN = "monitor_secret_arn"  # noqa: S105
     SECRETS_KMS_KEY_ARN = "secrets_kms_key_arn"
 
 

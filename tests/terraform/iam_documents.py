@@ -34,12 +34,25 @@ ARN_OF = {
     "aws_secretsmanager_secret": lambda name: (
         f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
     ),
+    # Key policies name the downloads distribution (AWS:SourceArn); distributions are global.
+    "aws_cloudfront_distribution": lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/{name}",
+    "aws_sesv2_email_identity": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{name}",
+    "aws_sesv2_configuration_set": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/{name}",
 }
-NAME_ATTRIBUTE = {"aws_s3_bucket": "bucket", "aws_lambda_function": "function_name", "aws_kms_key": None}
+NAME_ATTRIBUTE = {
+    "aws_s3_bucket": "bucket",
+    "aws_lambda_function": "function_name",
+    "aws_kms_key": None,
+    "aws_sesv2_email_identity": "email_identity",
+    "aws_sesv2_configuration_set": "configuration_set_name",
+}
 # Outputs of the Confluent stack that policies refer to, by environment.
 REMOTE_OUTPUTS = {
     "exporter_catalog_secret_arn": lambda env: ARN_OF["aws_secretsmanager_secret"](
         f"salesflow/{env}/confluent/exporter-tableflow-api-key"
+    ),
+    "monitor_secret_arn": lambda env: ARN_OF["aws_secretsmanager_secret"](
+        f"salesflow/{env}/confluent/monitor-api-keys"
     ),
     "secrets_kms_key_arn": lambda _: ARN_OF["aws_kms_key"]("secrets_key"),
 }
