@@ -524,6 +524,7 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
         "WEEK_TIME_ZONE": environment.exporter.week_time_zone,
         "REPORTS": ",".join(environment.exporter.reports),
         "MAX_WORKERS": str(settings.max_workers),
+        "SUSPECT_FRACTION": str(environment.exporter.suspect_fraction),
         "POWERTOOLS_SERVICE_NAME": "salesflow-exporter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # The analysts' e-mail (exporter.notify: email; tests/terraform/test_analyst_delivery.py).
