@@ -12,13 +12,13 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
+from exporter.judge import SERVICE as EXPORTER_SERVICE  # the exporter's metrics, once per export
+from exporter.judge import SUSPECT_WEEK
 from monitor.conditions import CONDITIONS, NAMESPACE, NO_INTAKE, RUNS, SERVICE, UNAVAILABLE
 from salesflow.config import Environment
 from terraform.stacks.common import resource_prefix
 
-# The exporter's metrics (exporter/judge.py publishes them once per export).
-EXPORTER_SERVICE = "salesflow-exporter"
-SUSPECT_WEEK = "SuspectWeek"
+__all__ = ["EXPORTER_SERVICE", "SUSPECT_WEEK", "MonitorAlarms"]
 # Runs of the monitor in a row that must be missing (or unable to check) before on-call hears of it.
 MISSED_RUNS = 2
 UNAVAILABLE_RUNS = 3
