@@ -352,6 +352,9 @@ class Usage(Strict):
     table_history_months: Annotated[int, Field(ge=1)]
     exports_per_month: Annotated[Decimal, Field(ge=0)]
     export_seconds: Annotated[Decimal, Field(gt=0)]
+    # The monitor: seconds and CloudWatch Logs MB per run (it runs every monitor.every_minutes).
+    monitor_seconds: Annotated[Decimal, Field(gt=0)]
+    log_mb_per_monitor_run: Annotated[Decimal, Field(ge=0)]
     csv_bytes_per_line: Annotated[int, Field(ge=1)]
     export_history_months: Annotated[int, Field(ge=1)]
     log_mb_per_export: Annotated[Decimal, Field(ge=0)]

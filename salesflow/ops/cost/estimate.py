@@ -48,6 +48,23 @@ NO_CHARGE = {
     "aws_sns_topic_subscription": "billed per use: a few e-mails a month, cents",
     "aws_sqs_queue": "billed per use: idle unless a run fails, cents",
     "aws_scheduler_schedule": "billed per use: a few invocations a month, cents",
+    "aws_secretsmanager_secret_policy": "no charge",
+    "aws_iam_policy": "no charge",
+    "aws_iam_role_policy_attachment": "no charge",
+    "aws_iam_openid_connect_provider": "no charge",
+    "tls_private_key": "no charge (a key pair made by Terraform)",
+    "aws_cloudfront_key_group": "no charge",
+    "aws_cloudfront_public_key": "no charge",
+    "aws_cloudfront_origin_access_control": "no charge",
+    "aws_cloudfront_response_headers_policy": "no charge",
+    "aws_cloudfront_distribution": "billed per request and GB out: a few downloads a week, cents",
+    "aws_sesv2_email_identity": "no charge",
+    "aws_sesv2_configuration_set": "no charge",
+    "aws_sesv2_configuration_set_event_destination": "no charge (its events go to SNS: cents)",
+    "github_repository_environment": "no charge (GitHub)",
+    "github_repository_environment_deployment_policy": "no charge (GitHub)",
+    "github_actions_environment_secret": "no charge (GitHub)",
+    "github_actions_environment_variable": "no charge (GitHub)",
 }
 
 
