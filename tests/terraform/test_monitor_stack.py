@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 import pytest
-from infra_support import FIXTURES, Synthesis
+from infra_support import FIXTURES, REPO_ROOT, Synthesis
 
 from monitor.conditions import CONDITIONS, NAMESPACE, NO_INTAKE, OBSERVATIONS, RUNS, SERVICE, UNAVAILABLE
 from monitor.settings import settings_from_env
@@ -157,3 +157,17 @@ def test_the_dashboard_shows_what_the_monitor_and_exporter_publish(synthesis: Sy
         if body.get("namespace") == NAMESPACE
     }
     assert listed == monitored
+
+
+def test_every_on_call_alarm_has_its_runbook_section(synthesis: Synthesis) -> None:
+    """The alarm's description links docs/runbook.md#<metric>; that heading exists (what it means, what to
+    look at, what to do)."""
+    runbook = (REPO_ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### (\w+)\n(.*?)(?=^#)", runbook + "\n#", flags=re.M | re.S))
+    alarms = _aws(synthesis, "prod")["resource"]["aws_cloudwatch_metric_alarm"].values()
+    ours = [alarm["alarm_description"] for alarm in alarms if alarm.get("namespace") == NAMESPACE]
+    linked = [re.search(r"docs/runbook\.md#(\w+)", description) for description in ours]
+    assert len(linked) == len(CONDITIONS) + 3 and all(linked)
+    for anchor in (match.group(1) for match in linked):
+        (heading,) = [name for name in sections if name.lower() == anchor]
+        assert all(part in sections[heading] for part in ("**Means:**", "**Look at:**", "**Do:**")), heading
