@@ -364,7 +364,7 @@ def build(
 
 
 SMOKE = r"""
-import json, os, sys
+import decimal, json, os, sys
 import exporter.handler as h
 import pyarrow as pa, pyarrow.fs, pyarrow.dataset, pyarrow.parquet
 import pyiceberg.catalog.rest, pyiceberg.io.pyarrow
@@ -375,6 +375,10 @@ pyarrow.fs.S3FileSystem(region="eu-central-1", anonymous=True)
 for service in ("s3", "sns", "ses", "secretsmanager"):
     boto3.client(service, region_name="eu-central-1")
 from exporter.reports import load_reports, compute_listing, compute_aggregate
+# The suspect-week rule and its EMF metrics (Powertools Metrics must survive the trim).
+from exporter.judge import judge, metrics_document
+verdict = judge(1, 1, [{"week": "2026-W45", "lines": 10, "orders": 4}], decimal.Decimal("0.5"))
+assert verdict.suspect and metrics_document("smoke", 1, 1, verdict)["SuspectWeek"] == [1.0]
 specs = load_reports()
 assert set(specs) >= {"order_lines", "product_demand", "customer_behavior"}
 # The trimmed pyarrow still writes/reads ZSTD Parquet, filters datasets and runs every report kernel.
