@@ -104,13 +104,17 @@ clean: ## Remove environments, build output and local runs
 	rm -rf $(VENV) $(FLINK_VENV) $(CHECKOV_VENV) .salesflow out build terraform/cdktf.out .pytest_cache .ruff_cache
 
 # --- exporter (issue 4) ---------------------------------------------------------------------------------
-# Architectures of the exporter for ENV (all: every environment's), read from environments/*.yaml.
+# Architectures of the exporter for ENV (all: every environment's), read from environments/*.yaml; the
+# monitor's likewise. Each Lambda (deployable) is built for each of its architectures by the same builder.
 EXPORTER_ARCHS = $(shell $(PY) -c "from salesflow.config import environment_names, load_environment as l; \
 	names = environment_names() if '$(ENV)' == 'all' else ['$(ENV)']; \
 	print(*sorted({l(n).exporter.lambda_.architecture for n in names}))")
+MONITOR_ARCHS = $(shell $(PY) -c "from salesflow.config import environment_names, load_environment as l; \
+	names = environment_names() if '$(ENV)' == 'all' else ['$(ENV)']; \
+	print(*sorted({l(n).monitor.lambda_.architecture for n in names}))")
 BENCH_ARGS ?=
 
-package: setup ## Build the exporter Lambda zip for ENV's architecture(s) into build/exporter (size, SHA-256, smoke test)
+package: setup ## Build the exporter's and the monitor's Lambda zips for ENV's architectures into build/<deployable> (size, SHA-256, smoke test)
 	@for arch in $(EXPORTER_ARCHS); do \
 	  for tool in x86_64-linux-gnu-strip $$([ "$$arch" = arm64 ] && echo aarch64-linux-gnu-strip); do \
 	    command -v $$tool >/dev/null && continue; \
@@ -118,7 +122,10 @@ package: setup ## Build the exporter Lambda zip for ENV's architecture(s) into b
 	    echo "--- installing $$pkg (apt) for $$tool"; \
 	    $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq $$pkg >/dev/null; \
 	  done; \
-	  $(PY) -m exporter.package --arch "$$arch"; \
+	  $(PY) -m exporter.package --arch "$$arch" || exit 1; \
+	done
+	@for arch in $(MONITOR_ARCHS); do \
+	  $(PY) -m exporter.package --deployable monitor --arch "$$arch" || exit 1; \
 	done
 
 bench-exporter: setup ## Exporter vs DuckDB vs naive pandas on a local table (BENCH_ARGS="--weeks 2 --lines 100000" for a quick run)

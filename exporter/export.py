@@ -26,6 +26,8 @@ from exporter.catalog import load_table, open_catalog
 from exporter.csv_files import CsvWriter
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
 from exporter.derived import add_derived_columns
+from exporter.judge import emit, judge, previous_manifests
+from exporter.judge import metrics_document as judge_metrics
 from exporter.log import logger
 from exporter.notice import send_email_notice, ses_client
 from exporter.publish import (
@@ -82,6 +84,7 @@ class ExportResult:
     keys: dict[str, str]
     message_id: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+    suspect: str | None = None  # why the week's volume looks wrong (exporter/judge.py), or None
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,10 @@ def run_export(
     run_id: str | None = None,
     reports_file: Path = REPORTS_FILE,
     limits: Limits = Limits(),
+    emit_metrics: bool = False,
 ) -> ExportResult:
-    """Export ``week`` to S3 and notify; on failure raise a clear error and leave nothing partial."""
+    """Export ``week`` to S3 and notify; on failure raise a clear error and leave nothing partial.
+    ``emit_metrics`` (the Lambda): write the export's CloudWatch metrics (EMF) to stdout once published."""
     bound_worker_threads(settings.max_workers)
     specs = select_reports(load_reports(reports_file), settings.reports)
     if table is None:
@@ -164,9 +169,11 @@ def run_export(
             )
             for spec in specs
         ]
+        history = previous_manifests(clients.s3, settings.export_bucket, settings.export_prefix, week)
+        verdict = judge(written.lines, written.orders, history, settings.suspect_fraction)
         manifest = build_manifest(
             settings, week, (start, end), plan.snapshot_id, len(plan.files), objects, specs,
-            written.orders, written.lines, written.dropped,
+            written.orders, written.lines, written.dropped, verdict.manifest_entry(),
         )  # fmt: skip
         manifest_key = publish(
             clients.s3,
@@ -181,6 +188,10 @@ def run_export(
         spill.delete()
         staging.discard()
     logger.info("export published", extra={"manifest": f"s3://{settings.export_bucket}/{manifest_key}"})
+    if verdict.suspect:
+        logger.warning("suspect week exported", extra={"week": str(week), "reason": verdict.reason})
+    if emit_metrics:
+        emit(judge_metrics(settings.env, written.lines, written.orders, verdict))
     result = ExportResult(
         week=str(week),
         window_utc=(manifest["window"]["start_utc"], manifest["window"]["end_utc"]),
@@ -192,6 +203,7 @@ def run_export(
         rows={item.report: item.rows for item in objects},
         keys={item.report: item.key for item in objects},
         manifest=manifest,
+        suspect=verdict.reason,
     )
     if settings.notice.mode == "email":  # the analysts' HTML e-mail (exporter/notice/)
         region = getattr(getattr(clients.s3, "meta", None), "region_name", None)
@@ -323,8 +335,10 @@ def build_manifest(
     orders: int,
     line_count: int,
     dropped: int,
+    suspect: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What the export contains; no clock reading, so the same data gives the same manifest."""
+    """What the export contains; no clock reading, so the same data (and the same earlier exports)
+    give the same manifest. ``suspect``: the verdict of exporter/judge.py, None for a normal week."""
     by_name = {spec.name: spec for spec in specs}
     return {
         "week": str(week),
@@ -339,6 +353,7 @@ def build_manifest(
         "orders": orders,
         "lines": line_count,
         "duplicates_dropped": dropped,
+        "suspect": suspect,
         "reports": {
             item.report: {
                 "key": item.key,
@@ -369,6 +384,8 @@ def notification(settings: Settings, result: ExportResult, region: str | None) -
     """Subject and text of the analysts' e-mail: S3 locations, never presigned URLs (they expire)."""
     folder = week_prefix(settings.export_prefix, result.week)
     subject = f"salesflow {settings.env}: weekly sales export {result.week} ({result.orders} orders)"
+    if result.suspect:
+        subject = f"[CHECK BEFORE USE] {subject}"
     lines = [
         f"The sales export for ISO week {result.week} is ready.",
         f"Window: {result.window_utc[0]} to {result.window_utc[1]} (UTC; week bounds in "
@@ -387,4 +404,6 @@ def notification(settings: Settings, result: ExportResult, region: str | None) -
     ]
     if not result.orders:
         lines.insert(1, "The week had 0 orders: the CSV files contain only their header row.")
+    if result.suspect:
+        lines.insert(0, f"CHECK BEFORE USE: {result.suspect}.")
     return subject, "\n".join(lines) + "\n"

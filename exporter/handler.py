@@ -26,7 +26,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         settings = settings_from_env()
         week = week_from_event(event, settings.week_time_zone)
         logger.append_keys(week=str(week), env=settings.env)
-        result = run_export(settings, week, run_id=getattr(context, "aws_request_id", None))
+        result = run_export(
+            settings, week, run_id=getattr(context, "aws_request_id", None), emit_metrics=True
+        )
     except Exception as exc:
         logger.exception("export failed", extra={"error": type(exc).__name__})
         raise
@@ -38,4 +40,5 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "rows": result.rows,
         "duplicates_dropped": result.duplicates_dropped,
         "snapshot_id": result.snapshot_id,
+        "suspect": result.suspect,
     }

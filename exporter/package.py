@@ -1,6 +1,9 @@
-"""Build the exporter's Lambda zip reproducibly: ``python -m exporter.package --arch arm64``.
+"""Build a Lambda zip reproducibly: ``python -m exporter.package --arch arm64 [--deployable monitor]``.
 
-Not shipped in the zip (a build tool, not Lambda code). Steps:
+Not shipped in any zip (a build tool, not Lambda code). It builds both deployables, each from its own
+dependency group of uv.lock and its own folder (``Deployable``: ``EXPORTER``, ``MONITOR``); it started as the
+exporter's and stays here so that the exporter's zip is built exactly as before. Steps (for the exporter;
+the monitor's zip follows the same steps with its own lists):
 
 1. Pinned dependencies of uv.lock's ``exporter`` group (``uv export``), installed for CPython 3.12 and
    the target architecture from manylinux wheels only (``pip --platform ... --only-binary=:all:``),
@@ -40,6 +43,7 @@ EXPORTER_DIR = REPO_ROOT / "exporter"
 BUILD_DIR = REPO_ROOT / "build" / "exporter"
 PYTHON_VERSION = "3.12"
 BUDGET_UNZIPPED = 150 * 1024 * 1024  # MiB, as Lambda counts its 250 MB limit
+MONITOR_BUDGET_UNZIPPED = 20 * 1024 * 1024
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 PLATFORMS = {
     "arm64": ("manylinux2014_aarch64", "manylinux_2_17_aarch64", "manylinux_2_28_aarch64"),
@@ -116,12 +120,36 @@ class PackageError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Deployable:
+    """A Lambda the repository ships: ``<name>/`` holds its code, uv.lock's ``<group>`` its dependencies;
+    its zip is ``build/<name>/salesflow-<name>-<arch>-<sha256>.zip``, its S3 key ``<name>/<sha256>.zip``."""
+
+    name: str
+    group: str
+    drop_packages: frozenset[str]
+    botocore_services: frozenset[str]
+    trim: tuple[str, ...]
+    files: tuple[str, ...]  # glob patterns (relative to ``<name>/``) of what the zip ships
+    smoke: str
+    budget: int
+
+    @property
+    def source(self) -> Path:
+        return REPO_ROOT / self.name
+
+    @property
+    def build_dir(self) -> Path:
+        return REPO_ROOT / "build" / self.name
+
+
+@dataclass(frozen=True)
 class Artifact:
     path: Path
     sha256: str
     architecture: str
     unzipped_bytes: int
     zipped_bytes: int
+    deployable: str = "exporter"
 
     def manifest(self) -> dict[str, object]:
         return {
@@ -131,7 +159,7 @@ class Artifact:
             "python": PYTHON_VERSION,
             "unzipped_bytes": self.unzipped_bytes,
             "zipped_bytes": self.zipped_bytes,
-            "s3_key": f"exporter/{self.sha256}.zip",
+            "s3_key": f"{self.deployable}/{self.sha256}.zip",
         }
 
 
@@ -157,18 +185,20 @@ def find_python312() -> str:
     )
 
 
-def exported_requirements() -> list[str]:
-    """The exporter group's pinned closure from uv.lock, minus packages the Lambda never loads."""
+def exported_requirements(deployable: Deployable | None = None) -> list[str]:
+    """A deployable's group's pinned closure from uv.lock, minus packages the Lambda never loads."""
+    deployable = deployable or EXPORTER
     uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]  # as the Makefile finds it
     done = subprocess.run(
-        [*uv, "export", "--only-group", "exporter", "--no-hashes", "--no-emit-project", "--frozen",
+        [*uv, "export", "--only-group", deployable.group, "--no-hashes", "--no-emit-project", "--frozen",
          "--no-header", "--no-annotate"],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         raise PackageError(f"uv export failed: {done.stderr.strip()}")
     lines = [line.strip() for line in done.stdout.splitlines() if line.strip() and not line.startswith("#")]
-    return [line for line in lines if line.split("==")[0].split(";")[0].strip().lower() not in DROP_PACKAGES]
+    drop = deployable.drop_packages
+    return [line for line in lines if line.split("==")[0].split(";")[0].strip().lower() not in drop]
 
 
 def install(requirements: list[str], arch: str, target: Path, python: str) -> None:
@@ -187,18 +217,20 @@ def install(requirements: list[str], arch: str, target: Path, python: str) -> No
         raise PackageError(f"pip install for {arch} failed:\n{done.stderr.strip()}")
 
 
-def trim(tree: Path) -> int:
+def trim(tree: Path, deployable: Deployable | None = None) -> int:
     """Remove what Lambda never imports; returns the bytes removed."""
+    deployable = deployable or EXPORTER
     removed = 0
     for path in sorted(tree.rglob("*")):
         if not path.is_file() and not path.is_symlink():
             continue
         relative = path.relative_to(tree).as_posix()
-        drop = any(fnmatch.fnmatchcase(relative, pattern) for pattern in TRIM)
+        drop = any(fnmatch.fnmatchcase(relative, pattern) for pattern in deployable.trim)
         if relative.startswith("botocore/data/"):
             service = relative.split("/")[2]
             drop = (
-                "/" in relative.removeprefix(f"botocore/data/{service}") and service not in BOTOCORE_SERVICES
+                "/" in relative.removeprefix(f"botocore/data/{service}")
+                and service not in deployable.botocore_services
             )
         if drop:
             removed += path.lstat().st_size
@@ -258,15 +290,12 @@ def strip_native(tree: Path, arch: str) -> int:
     return saved
 
 
-# What the Lambda loads from exporter/: code, the report definitions, the e-mail's templates.
-EXPORTER_FILES = ("*.py", "reports.yaml", "notice/*.py", "notice/templates/*.j2")
-
-
-def add_exporter(tree: Path) -> None:
-    destination = tree / "exporter"
-    sources = {path for pattern in EXPORTER_FILES for path in EXPORTER_DIR.glob(pattern)}
-    for source in sorted(sources - {EXPORTER_DIR / "package.py"}):
-        target = destination / source.relative_to(EXPORTER_DIR)
+def add_sources(tree: Path, deployable: Deployable) -> None:
+    """The deployable's own files (its ``files`` patterns, never this build tool), folders kept."""
+    source_dir = deployable.source
+    sources = {path for pattern in deployable.files for path in source_dir.glob(pattern)}
+    for source in sorted(sources - {source_dir / "package.py"}):
+        target = tree / deployable.name / source.relative_to(source_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
 
@@ -298,36 +327,44 @@ def sha256_of(path: Path) -> str:
 
 
 def build(
-    arch: str, out_dir: Path = BUILD_DIR, python: str | None = None, work: Path | None = None
+    arch: str,
+    out_dir: Path | None = None,
+    python: str | None = None,
+    work: Path | None = None,
+    deployable: Deployable | None = None,
 ) -> Artifact:
-    """Build ``salesflow-exporter-<arch>-<sha256>.zip`` and ``artifact-<arch>.json`` in ``out_dir``."""
+    """Build ``salesflow-<name>-<arch>-<sha256>.zip`` and ``artifact-<arch>.json`` in ``out_dir``
+    (default ``build/<name>``)."""
+    deployable = deployable or EXPORTER
+    name = deployable.name
     if arch not in PLATFORMS:
         raise PackageError(f"unknown architecture {arch!r}: use arm64 or x86_64")
     python = python or find_python312()
+    out_dir = out_dir or deployable.build_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"exporter-{arch}-", dir=work) as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"{name}-{arch}-", dir=work) as scratch:
         tree = Path(scratch) / "tree"
         tree.mkdir()
-        install(exported_requirements(), arch, tree, python)
-        trim(tree)
+        install(exported_requirements(deployable), arch, tree, python)
+        trim(tree, deployable)
         strip_native(tree, arch)
-        add_exporter(tree)
-        temporary = out_dir / f".salesflow-exporter-{arch}.zip.partial"
+        add_sources(tree, deployable)
+        temporary = out_dir / f".salesflow-{name}-{arch}.zip.partial"
         unzipped = write_zip(tree, temporary)
     digest = sha256_of(temporary)
-    final = out_dir / f"salesflow-exporter-{arch}-{digest}.zip"
-    for stale in out_dir.glob(f"salesflow-exporter-{arch}-*.zip"):
+    final = out_dir / f"salesflow-{name}-{arch}-{digest}.zip"
+    for stale in out_dir.glob(f"salesflow-{name}-{arch}-*.zip"):
         if stale != final:
             stale.unlink()
     temporary.replace(final)
-    artifact = Artifact(final, digest, arch, unzipped, final.stat().st_size)
+    artifact = Artifact(final, digest, arch, unzipped, final.stat().st_size, name)
     manifest = json.dumps(artifact.manifest(), indent=2, sort_keys=True) + "\n"
     (out_dir / f"artifact-{arch}.json").write_text(manifest, encoding="utf-8")
     return artifact
 
 
 SMOKE = r"""
-import json, os, sys
+import decimal, json, os, sys
 import exporter.handler as h
 import pyarrow as pa, pyarrow.fs, pyarrow.dataset, pyarrow.parquet
 import pyiceberg.catalog.rest, pyiceberg.io.pyarrow
@@ -338,6 +375,10 @@ pyarrow.fs.S3FileSystem(region="eu-central-1", anonymous=True)
 for service in ("s3", "sns", "ses", "secretsmanager"):
     boto3.client(service, region_name="eu-central-1")
 from exporter.reports import load_reports, compute_listing, compute_aggregate
+# The suspect-week rule and its EMF metrics (Powertools Metrics must survive the trim).
+from exporter.judge import judge, metrics_document
+verdict = judge(1, 1, [{"week": "2026-W45", "lines": 10, "orders": 4}], decimal.Decimal("0.5"))
+assert verdict.suspect and metrics_document("smoke", 1, 1, verdict)["SuspectWeek"] == [1.0]
 specs = load_reports()
 assert set(specs) >= {"order_lines", "product_demand", "customer_behavior"}
 # The trimmed pyarrow still writes/reads ZSTD Parquet, filters datasets and runs every report kernel.
@@ -400,6 +441,80 @@ print(json.dumps({"pyarrow": pa.__version__, "python": sys.version.split()[0]}))
 """
 
 
+# The monitor ships its own boto3/botocore (pinned, like the exporter's) and Powertools' Logger and Metrics.
+MONITOR_SMOKE = r"""
+import datetime, json, sys
+tree = sys.argv[1]
+import monitor.handler as h
+import boto3, botocore, urllib3, aws_lambda_powertools
+for module in (h, boto3, botocore, urllib3, aws_lambda_powertools):
+    assert module.__file__.startswith(tree), f"{module.__name__} imported from {module.__file__}"
+for service in ("secretsmanager", "cloudwatch"):
+    boto3.client(service, region_name="eu-central-1")
+from monitor.checks import Observation, Unavailable, evaluate
+from monitor.emit import metrics_document
+from monitor.observe import Run
+from monitor.settings import Thresholds
+gone = Unavailable("smoke")
+at = datetime.datetime(2026, 12, 1, 10, 0, tzinfo=datetime.timezone.utc)
+observation = Observation(at, "s", "raw", "clean", None, gone, gone, gone, gone, gone, gone)
+run = Run(observation, evaluate(observation, Thresholds(10, 10, 30, 60, 30)), {})
+document = metrics_document("smoke", run)
+assert document["StatementNotRunning"] == [1.0] and document["ChecksUnavailable"] == [3.0], document
+class Context:
+    function_name = "smoke"; memory_limit_in_mb = 128; aws_request_id = "smoke"
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:smoke"
+try:
+    h.handler({}, Context())
+except Exception as exc:
+    assert "SALESFLOW_ENV is not set" in str(exc), exc
+else:
+    raise SystemExit("the handler ran without settings")
+for forbidden in ("salesflow", "exporter", "pyarrow", "pyiceberg", "requests"):
+    assert forbidden not in sys.modules, forbidden
+print(json.dumps({"python": sys.version.split()[0], "boto3": boto3.__version__}))
+"""
+
+UNUSED_POWERTOOLS_UTILITIES = (
+    "auth_alpha", "batch", "circuit_breaker", "data_classes", "data_masking", "feature_flags", "idempotency",
+    "kafka", "parameters", "parser", "streaming", "validation",
+)  # fmt: skip
+
+EXPORTER = Deployable(
+    name="exporter",
+    group="exporter",
+    drop_packages=frozenset(DROP_PACKAGES),
+    botocore_services=frozenset(BOTOCORE_SERVICES),
+    trim=TRIM,
+    # What the Lambda loads from exporter/: code, the report definitions, the e-mail's templates.
+    files=("*.py", "reports.yaml", "notice/*.py", "notice/templates/*.j2"),
+    smoke=SMOKE,
+    budget=BUDGET_UNZIPPED,
+)
+MONITOR = Deployable(
+    name="monitor",
+    group="monitor",
+    drop_packages=frozenset(),
+    # The monitor's own calls (Secrets Manager, CloudWatch) and boto3's credential chain.
+    botocore_services=frozenset({"secretsmanager", "cloudwatch", "sts", "sso", "sso-oidc"}),
+    # Powertools beyond Logger and Metrics (and what they import: jmespath_utils, typing) is never loaded.
+    trim=(
+        *(pattern for pattern in TRIM if not pattern.startswith(("pyarrow/", "pyiceberg/", "zstandard/"))),
+        *(f"aws_lambda_powertools/utilities/{utility}/*" for utility in UNUSED_POWERTOOLS_UTILITIES),
+    ),
+    files=("*.py",),
+    smoke=MONITOR_SMOKE,
+    budget=MONITOR_BUDGET_UNZIPPED,
+)
+DEPLOYABLES = {deployable.name: deployable for deployable in (EXPORTER, MONITOR)}
+
+
+def has_native_code(path: Path) -> bool:
+    """Does the zip hold shared objects (so that only a twin of the host's architecture can import it)?"""
+    with zipfile.ZipFile(path) as archive:
+        return any(name.endswith(".so") or ".so." in name.rsplit("/", 1)[-1] for name in archive.namelist())
+
+
 def elf_machines(tree: Path) -> dict[str, int]:
     found = {}
     for path in tree.rglob("*"):
@@ -411,12 +526,15 @@ def elf_machines(tree: Path) -> dict[str, int]:
 
 
 def smoke_test(artifact: Artifact, python: str, twin: Artifact | None = None) -> str:
-    """Import-test the artifact (or its host-architecture twin) with python3.12 from the unzipped tree."""
+    """Import-test the artifact (or its host-architecture twin) with python3.12 from the unzipped tree. A zip
+    without native code imports on any architecture: it is tested itself."""
     host = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
-    runnable = artifact if artifact.architecture == host else twin
-    if runnable is None or runnable.architecture != host:
+    portable = artifact.architecture == host or not has_native_code(artifact.path)
+    runnable = artifact if portable else twin
+    if runnable is None or (runnable is not artifact and runnable.architecture != host):
         raise PackageError(f"a {artifact.architecture} zip cannot be imported on {host}: build a {host} twin")
-    with tempfile.TemporaryDirectory(prefix="exporter-smoke-") as scratch:
+    smoke = DEPLOYABLES[artifact.deployable].smoke
+    with tempfile.TemporaryDirectory(prefix=f"{artifact.deployable}-smoke-") as scratch:
         trees = {}
         for item in {artifact.architecture: artifact, runnable.architecture: runnable}.values():
             tree = Path(scratch) / item.architecture
@@ -448,7 +566,7 @@ def smoke_test(artifact: Artifact, python: str, twin: Artifact | None = None) ->
             "POWERTOOLS_SERVICE_NAME": "smoke",
         }
         done = subprocess.run(
-            [python, "-s", "-c", SMOKE, str(tree)],
+            [python, "-s", "-c", smoke, str(tree)],
             capture_output=True, text=True, env=environment, cwd=scratch, check=False,
         )  # fmt: skip
         if done.returncode != 0:
@@ -459,27 +577,29 @@ def smoke_test(artifact: Artifact, python: str, twin: Artifact | None = None) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m exporter.package", description=__doc__.split("\n")[0])
     parser.add_argument("--arch", choices=sorted(PLATFORMS), required=True, help="Lambda architecture")
-    parser.add_argument("--out", type=Path, default=BUILD_DIR, help="output folder (default: build/exporter)")
+    parser.add_argument("--deployable", choices=sorted(DEPLOYABLES), default="exporter", help="which zip")
+    parser.add_argument("--out", type=Path, help="output folder (default: build/<deployable>)")
     parser.add_argument("--no-smoke", action="store_true", help="skip the import smoke test")
     args = parser.parse_args(argv)
+    deployable = DEPLOYABLES[args.deployable]
+    out = args.out or deployable.build_dir
     try:
         python = find_python312()
-        artifact = build(args.arch, args.out, python)
+        artifact = build(args.arch, out, python, deployable=deployable)
         mib = 2**20
         size = (
             f"{artifact.unzipped_bytes / mib:.1f} MiB unzipped, {artifact.zipped_bytes / mib:.1f} MiB zipped"
         )
+        budget = f"{deployable.budget / mib:.0f} MiB"
         print(artifact.path)
-        print(f"  sha256 {artifact.sha256}\n  {size} (budget {BUDGET_UNZIPPED / 2**20:.0f} MiB unzipped)")
-        if artifact.unzipped_bytes > BUDGET_UNZIPPED:
-            raise PackageError(
-                f"{artifact.path.name} is {size}: over the {BUDGET_UNZIPPED / 2**20:.0f} MiB budget"
-            )
+        print(f"  sha256 {artifact.sha256}\n  {size} (budget {budget} unzipped)")
+        if artifact.unzipped_bytes > deployable.budget:
+            raise PackageError(f"{artifact.path.name} is {size}: over the {budget} budget")
         if not args.no_smoke:
             host = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
             twin = None
-            if host != args.arch:
-                twin = build(host, args.out / "smoke-twin", python)
+            if host != args.arch and has_native_code(artifact.path):
+                twin = build(host, out / "smoke-twin", python, deployable=deployable)
                 print(f"  built the {host} twin for the import test ({twin.sha256[:12]})")
             print(f"  smoke test passed: {smoke_test(artifact, python, twin)}")
     except PackageError as exc:

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,8 @@ class Settings:
     s3_endpoint_url: str | None = None
     sns_endpoint_url: str | None = None
     notice: NoticeSettings = field(default_factory=NoticeSettings)  # SNS text, or NOTIFY=email
+    # A week below this fraction of the previous exported weeks' median is suspect (exporter/judge.py).
+    suspect_fraction: Decimal = Decimal("0.5")
 
     @property
     def table_identifier(self) -> tuple[str, str]:
@@ -130,6 +133,15 @@ def settings_from_env(environ: Mapping[str, str] | None = None, require_topic: b
     workers_text = environ.get("MAX_WORKERS", "4").strip()
     if not workers_text.isdigit() or not 1 <= int(workers_text) <= 16:
         raise SettingsError(f"MAX_WORKERS must be an integer from 1 to 16, got {workers_text!r}")
+    fraction_text = environ.get("SUSPECT_FRACTION", "0.5").strip() or "0.5"
+    try:
+        fraction = Decimal(fraction_text)
+    except ArithmeticError:
+        fraction = Decimal(0)
+    if not (fraction.is_finite() and Decimal(0) < fraction <= 1):
+        raise SettingsError(
+            f"SUSPECT_FRACTION must be a number above 0 and at most 1 (e.g. 0.5), got {fraction_text!r}"
+        )
     try:
         notice = notice_settings_from_env(environ)
     except ValueError as exc:
@@ -154,4 +166,5 @@ def settings_from_env(environ: Mapping[str, str] | None = None, require_topic: b
         s3_endpoint_url=_optional(environ, "S3_ENDPOINT_URL"),
         sns_endpoint_url=_optional(environ, "SNS_ENDPOINT_URL"),
         notice=notice,
+        suspect_fraction=fraction,
     )

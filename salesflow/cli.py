@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "demo": "salesflow.twin.commands:demo_command",  # twin/: the whole pipeline on this machine
     "export": "salesflow.ops.export:export_command",  # ops/: one week's reports (backfill)
     "cost": "salesflow.ops.cost.command:cost_command",  # ops/cost/: what an environment costs a month
+    "status": "salesflow.ops.status:status_command",  # ops/status.py: the monitor's checks, from anywhere
     # delivery/: what the pipelines run, and day 0 (bootstrap, doctor)
     "guard": f"{DELIVERY}:guard_command",
     "plan-compare": f"{DELIVERY}:plan_compare_command",

@@ -280,6 +280,9 @@ class Exporter(Strict):
     alarm_emails: Annotated[list[Email], Field(min_length=1)]
     reports: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]], Field(min_length=1)]
     lambda_: LambdaSettings = Field(alias="lambda")
+    # A week whose lines or orders fall below this fraction of the median of the previous 4 exported
+    # weeks (or that is empty) is exported but marked suspect (exporter/judge.py).
+    suspect_fraction: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.5")
     notify: Literal["email", "sns"]
     email: AnalystEmail | None = None
     downloads: Downloads | None = None
@@ -305,6 +308,35 @@ class Exporter(Strict):
         return value
 
 
+class MonitorLambda(Strict):
+    memory_mb: Annotated[int, Field(ge=128, le=1024)]
+    timeout_seconds: Annotated[int, Field(ge=30, le=300)]
+    architecture: Literal["arm64", "x86_64"]
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827]
+
+
+class Monitor(Strict):
+    """The pipeline monitor (``monitor/``): how often it runs and when each condition counts as a breach.
+    The conditions and their alarms are listed in ``monitor/conditions.py`` and docs/runbook.md."""
+
+    every_minutes: Annotated[int, Field(ge=1, le=15)]
+    stalled_after_minutes: Annotated[int, Field(ge=5, le=120)]
+    pending_rising_minutes: Annotated[int, Field(ge=5, le=120)]
+    watermark_max_age_minutes: Annotated[int, Field(ge=5, le=1440)]
+    table_max_age_minutes: Annotated[int, Field(ge=15, le=1440)]
+    no_intake_minutes: Annotated[int, Field(ge=10, le=1440)] | None
+    lambda_: MonitorLambda = Field(alias="lambda")
+
+    @model_validator(mode="after")
+    def _history_spans_a_run(self) -> Monitor:
+        if self.stalled_after_minutes < self.every_minutes:
+            raise ValueError(
+                "stalled_after_minutes must be at least every_minutes: progress compares the statement's "
+                "offsets with an earlier run's"
+            )
+        return self
+
+
 class Usage(Strict):
     """How much traffic an environment carries: the cost estimate (``salesflow cost``) derives data volumes,
     GB-based charges and run counts from it. Defaults and their reasons are documented in the YAML."""
@@ -320,6 +352,9 @@ class Usage(Strict):
     table_history_months: Annotated[int, Field(ge=1)]
     exports_per_month: Annotated[Decimal, Field(ge=0)]
     export_seconds: Annotated[Decimal, Field(gt=0)]
+    # The monitor: seconds and CloudWatch Logs MB per run (it runs every monitor.every_minutes).
+    monitor_seconds: Annotated[Decimal, Field(gt=0)]
+    log_mb_per_monitor_run: Annotated[Decimal, Field(ge=0)]
     csv_bytes_per_line: Annotated[int, Field(ge=1)]
     export_history_months: Annotated[int, Field(ge=1)]
     log_mb_per_export: Annotated[Decimal, Field(ge=0)]
@@ -374,8 +409,21 @@ class Environment(Strict):
     confluent: Confluent
     aws: Aws
     exporter: Exporter
+    monitor: Monitor
     usage: Usage
     bootstrap: Bootstrap
+
+    @model_validator(mode="after")
+    def _monitor_outwaits_the_watermark(self) -> Environment:
+        delay_minutes = self.confluent.flink.watermark_delay_seconds / 60
+        monitor = self.monitor
+        for name in ("watermark_max_age_minutes", "table_max_age_minutes"):
+            if getattr(monitor, name) <= delay_minutes:
+                raise ValueError(
+                    f"monitor.{name} must exceed confluent.flink.watermark_delay ({delay_minutes:g} min): "
+                    "output lags the input by the watermark delay when all is well"
+                )
+        return self
 
     @property
     def flink_catalog(self) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from cdktf import App
 
 from salesflow.config import Environment, load_environment
-from terraform.artifact import load_exporter_artifact
+from terraform.artifact import load_exporter_artifact, load_monitor_artifact
 from terraform.confluent_provider.schema import SchemaError, validate_terraform_json
 from terraform.stacks.aws_stack import AwsStack
 from terraform.stacks.bootstrap_stack import BootstrapStack
@@ -40,7 +40,8 @@ def add_environment(app: App, environment: Environment, *, bootstrap_only: bool 
     artifact = load_exporter_artifact(environment.exporter.lambda_.architecture)
     confluent = ConfluentStack(app, environment)
     flink = FlinkStack(app, environment)
-    aws = AwsStack(app, environment, artifact)
+    monitor = load_monitor_artifact(environment.monitor.lambda_.architecture)
+    aws = AwsStack(app, environment, artifact, monitor)
     flink.add_dependency(confluent)
     aws.add_dependency(confluent)
     return EnvironmentStacks(environment, bootstrap, confluent, flink, aws)

@@ -28,7 +28,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 def main(argv: list[str] | None = None) -> int:
     from salesflow.config import ConfigError, environment_names, load_environment
-    from terraform.artifact import ArtifactError, load_exporter_artifact
+    from terraform.artifact import ArtifactError, load_exporter_artifact, load_monitor_artifact
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="all", help="dev, prod or all (default: all)")
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             environment = load_environment(name)
             if not arguments.bootstrap_only:
                 load_exporter_artifact(environment.exporter.lambda_.architecture)
+                load_monitor_artifact(environment.monitor.lambda_.architecture)
         from terraform.app import DEFAULT_OUTDIR, synth
 
         files = synth(names, arguments.outdir or DEFAULT_OUTDIR, bootstrap_only=arguments.bootstrap_only)

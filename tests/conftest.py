@@ -43,6 +43,7 @@ GROUP_WEIGHTS = {
     "tests/delivery/test_terraform_stacks.py": 70,
     "tests/delivery/test_revert_determinism.py": 60,
     "tests/exporter/test_exporter_package.py": 60,
+    "tests/exporter/test_monitor_package.py": 25,
     "tests/twin/test_demo.py": 30,
     "tests/cloud/": 20,
     "tests/delivery/test_bootstrap.py": 20,
@@ -50,6 +51,7 @@ GROUP_WEIGHTS = {
     "tests/sql/test_sql_cli.py": 20,
     "tests/exporter/test_exporter_cli.py": 18,
     "tests/exporter/test_exporter_failures.py": 15,
+    "tests/exporter/test_exporter_suspect.py": 10,
     "tests/delivery/test_doctor.py": 10,
 }
 

@@ -25,7 +25,7 @@ MAY_IMPORT = {
     "twin": {"events", "sql", "ops"},
     "delivery": {"events", "cloud"},
     "cloud": set(),
-    "ops": {"cloud", "delivery"},
+    "ops": {"cloud", "delivery", "sql"},
 }
 
 

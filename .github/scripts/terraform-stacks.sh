@@ -22,7 +22,7 @@
 set -euo pipefail
 
 SALESFLOW=${SALESFLOW:-.venv/bin/salesflow}
-BUILD_DIR=${BUILD_DIR:-build/exporter}
+BUILD_DIR=${BUILD_DIR:-build}
 LOCK_TIMEOUT=${LOCK_TIMEOUT:-10m}
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 

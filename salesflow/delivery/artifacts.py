@@ -1,10 +1,11 @@
-"""Publish the exporter's Lambda zip to an environment's artifact bucket, content-addressed.
+"""Publish the Lambda zips (the exporter's and the monitor's) to an environment's artifact bucket,
+content-addressed.
 
-``make package`` writes ``build/exporter/artifact-<arch>.json`` = ``{"file", "sha256", "s3_key", ...}``;
-the synthesized Lambda points at ``s3_key``. The deploy pipeline builds the zip once and publishes it
-here before any apply. The key carries the zip's SHA-256, so an object at that key is immutable:
-publishing again is a no-op, and an object whose checksum differs is an error, never overwritten
-(a revert relies on old keys still holding exactly what they held).
+``make package`` writes ``build/<deployable>/artifact-<arch>.json`` = ``{"file", "sha256", "s3_key", ...}``
+with ``s3_key = <deployable>/<sha256>.zip``; the synthesized Lambda points at ``s3_key``. The deploy
+pipeline builds the zips once and publishes them here before any apply. The key carries the zip's SHA-256,
+so an object at that key is immutable: publishing again is a no-op, and an object whose checksum differs
+is an error, never overwritten (a revert relies on old keys still holding exactly what they held).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from salesflow.config import REPO_ROOT
 
-BUILD_DIR = REPO_ROOT / "build" / "exporter"
+BUILD_ROOT = REPO_ROOT / "build"
+BUILD_DIR = BUILD_ROOT / "exporter"
+# The Lambdas this repository ships: each has its folder, its uv.lock group and its key prefix.
+DEPLOYABLES = ("exporter", "monitor")
 
 
 LAMBDA_RUNTIME = "python3.12"
@@ -32,7 +36,7 @@ class ArtifactError(ValueError):
     """The artifact is missing, malformed or not as built; the message names the file and the fix."""
 
 
-class ExporterArtifact(BaseModel):
+class LambdaArtifact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     file: str
@@ -44,12 +48,12 @@ class ExporterArtifact(BaseModel):
     s3_key: str
 
     @model_validator(mode="after")
-    def _content_addressed(self) -> ExporterArtifact:
-        if self.s3_key != f"exporter/{self.sha256}.zip":
+    def _content_addressed(self) -> LambdaArtifact:
+        if self.s3_key not in {f"{name}/{self.sha256}.zip" for name in DEPLOYABLES}:
             raise ValueError(
-                f"s3_key {self.s3_key!r} does not carry the sha256: it must be exporter/{self.sha256}.zip "
-                "(a key that is not content-addressed could be overwritten, and a revert would deploy "
-                "other code)"
+                f"s3_key {self.s3_key!r} does not carry the sha256: it must be "
+                f"<deployable>/{self.sha256}.zip with a deployable of {', '.join(DEPLOYABLES)} (a key that "
+                "is not content-addressed could be overwritten, and a revert would deploy other code)"
             )
         version = self.python.removeprefix("python").split(".")
         if f"python{'.'.join(version[:2])}" != LAMBDA_RUNTIME:
@@ -57,21 +61,33 @@ class ExporterArtifact(BaseModel):
         return self
 
     @property
+    def deployable(self) -> str:
+        return self.s3_key.split("/", 1)[0]
+
+    @property
     def source_code_hash(self) -> str:
         """What Lambda reports as ``CodeSha256``: base64 of the zip's SHA-256 digest (not hex)."""
         return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
 
 
-def load_manifest(path: Path) -> ExporterArtifact:
-    """Read and validate a manifest ``make package`` wrote (synth and publishing share this contract)."""
+# The exporter's artifact was the only one; the name stays for what reads it.
+ExporterArtifact = LambdaArtifact
+
+
+def load_manifest(path: Path, deployable: str | None = None) -> LambdaArtifact:
+    """Read and validate a manifest ``make package`` wrote (synth and publishing share this contract);
+    with ``deployable``, it must be that deployable's zip."""
     try:
-        return ExporterArtifact.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        artifact = LambdaArtifact.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise ArtifactError(f"{path}: not found; run `make package` first") from None
     except (json.JSONDecodeError, ValidationError) as exc:
         raise ArtifactError(
-            f"{path}: not a valid exporter manifest: {exc}; run `make package` again"
+            f"{path}: not a valid {deployable or 'Lambda'} manifest: {exc}; run `make package` again"
         ) from None
+    if deployable is not None and artifact.deployable != deployable:
+        raise ArtifactError(f"{path}: a {artifact.deployable} zip, not the {deployable}'s; check the path")
+    return artifact
 
 
 @dataclass(frozen=True)
@@ -94,8 +110,10 @@ def manifest_path(build_dir: Path, architecture: str) -> Path:
 
 
 def built_keys(build_dir: Path) -> list[str]:
-    """Keys of every artifact this build produced (what the pipeline will publish before applying)."""
-    return sorted(read_artifact(path).s3_key for path in sorted(build_dir.glob("artifact-*.json")))
+    """Keys of every artifact this build produced (what the pipeline will publish before applying):
+    ``build_dir`` is the build root (``build/<deployable>/artifact-*.json``) or one deployable's folder."""
+    manifests = [*build_dir.glob("artifact-*.json"), *build_dir.glob("*/artifact-*.json")]
+    return sorted(read_artifact(path).s3_key for path in sorted(manifests))
 
 
 def read_artifact(path: Path) -> Artifact:

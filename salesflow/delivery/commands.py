@@ -224,29 +224,44 @@ def stacks_command(env: str, synth_dir: Path | None) -> None:
 
 
 @click.command("publish-artifact")
-@environment_option("Environment whose artifact bucket and Lambda architecture to use.")
+@environment_option("Environment whose artifact bucket and Lambda architectures to use.")
 @click.option(
     "--build-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where `make package` wrote artifact-<arch>.json (default: build/exporter).",
+    help="Where `make package` wrote <deployable>/artifact-<arch>.json (default: build).",
 )
 def publish_artifact_command(env: str, build_dir: Path | None) -> None:
-    """Upload the exporter zip to the environment's artifact bucket under its content-addressed key
-    (a no-op when the same bytes are there; an error when other bytes are). AWS credentials come from
-    the environment."""
-    from salesflow.delivery.artifacts import BUILD_DIR, ArtifactError, manifest_path, publish, read_artifact
+    """Upload each Lambda zip (the exporter's, the monitor's) to the environment's artifact bucket under
+    its content-addressed key (a no-op when the same bytes are there; an error when other bytes are). AWS
+    credentials come from the environment."""
+    from salesflow.delivery.artifacts import (
+        BUILD_ROOT,
+        DEPLOYABLES,
+        ArtifactError,
+        manifest_path,
+        publish,
+        read_artifact,
+    )
 
     environment = load_or_fail(env)
-    path = manifest_path(build_dir or BUILD_DIR, environment.exporter.lambda_.architecture)
+    architectures = {
+        "exporter": environment.exporter.lambda_.architecture,
+        "monitor": environment.monitor.lambda_.architecture,
+    }
+    root = build_dir or BUILD_ROOT
+    s3 = aws_client("s3", environment.aws.region)
     try:
-        artifact = read_artifact(path)
-        published = publish(
-            artifact, environment.aws.artifact_bucket, aws_client("s3", environment.aws.region)
-        )
+        # Every manifest first: a missing one uploads nothing.
+        artifacts = [
+            read_artifact(manifest_path(root / deployable, architectures[deployable]))
+            for deployable in DEPLOYABLES
+        ]
+        for artifact in artifacts:
+            published = publish(artifact, environment.aws.artifact_bucket, s3)
+            state = "uploaded" if published.uploaded else "already present"
+            click.echo(f"s3://{published.bucket}/{published.key}: {state}")
     except ArtifactError as exc:
         raise click.ClickException(str(exc)) from None
-    state = "uploaded" if published.uploaded else "already present"
-    click.echo(f"s3://{published.bucket}/{published.key}: {state}")
 
 
 @click.command("smoke")

@@ -20,9 +20,10 @@ SQL_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql")
 LOCAL_NAMESPACE = "lkc-local"
 
 
-def tableflow_catalog_uri(environment: Environment) -> str | None:
-    """The Tableflow Iceberg REST catalog URL, when the Confluent environment id is known."""
-    env_id = environment.confluent.environment.id
+def tableflow_catalog_uri(environment: Environment, environment_id: str | None = None) -> str | None:
+    """The Tableflow Iceberg REST catalog URL, when the Confluent environment id is known (given, or
+    adopted in the environment file)."""
+    env_id = environment_id or environment.confluent.environment.id
     if env_id is None:
         return None
     region = environment.confluent.kafka_cluster.region

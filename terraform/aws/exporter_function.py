@@ -246,6 +246,7 @@ class ExporterFunction(Construct):
                     "WEEK_TIME_ZONE": environment.exporter.week_time_zone,
                     "REPORTS": ",".join(environment.exporter.reports),
                     "MAX_WORKERS": str(settings.max_workers),
+                    "SUSPECT_FRACTION": str(environment.exporter.suspect_fraction),
                     "POWERTOOLS_SERVICE_NAME": "salesflow-exporter",
                     "POWERTOOLS_LOG_LEVEL": "INFO",
                     **(self.notice.variables() if self.notice else {"NOTIFY": "sns"}),

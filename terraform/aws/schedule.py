@@ -104,3 +104,71 @@ class WeeklySchedule(Construct):
                 ),
             },
         )
+
+
+class MonitorSchedule(Construct):
+    """``rate(<monitor.every_minutes> minutes)``, no flexible window and no retries: a run that could not
+    be delivered is replaced by the next one minutes later, and ``MonitorRuns`` alarms when runs stop.
+    The scheduler's role may invoke the monitor, nothing else."""
+
+    def __init__(
+        self, scope: Construct, id_: str, environment: Environment, function: LambdaFunction, account_id: str
+    ) -> None:
+        super().__init__(scope, id_)
+        prefix = resource_prefix(environment)
+        every = environment.monitor.every_minutes
+        role = IamRole(
+            self,
+            "monitor_scheduler_role",
+            name=f"{prefix}-monitor-schedule",
+            description="EventBridge Scheduler: invoke the monitor",
+            assume_role_policy=DataAwsIamPolicyDocument(
+                self,
+                "monitor_scheduler_trust",
+                statement=[
+                    statement(
+                        "SchedulerAssumesRole",
+                        ["sts:AssumeRole"],
+                        [],
+                        principals=[service("scheduler.amazonaws.com")],
+                        conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
+                    )
+                ],
+            ).json,
+        )
+        IamRolePolicy(
+            self,
+            "monitor_scheduler_role_policy",
+            name="invoke-monitor",
+            role=role.id,
+            policy=DataAwsIamPolicyDocument(
+                self,
+                "monitor_scheduler_permissions",
+                statement=[statement("InvokeMonitor", ["lambda:InvokeFunction"], [function.arn])],
+            ).json,
+        )
+        checks = SchedulerSchedule(
+            self,
+            "monitor_checks",
+            name=f"{prefix}-monitor",
+            description="Run the pipeline monitor's checks",
+            schedule_expression=f"rate({every} minute{'s' if every > 1 else ''})",
+            flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
+            state="ENABLED",
+            target=SchedulerScheduleTarget(
+                arn=function.arn,
+                role_arn=role.arn,
+                retry_policy=SchedulerScheduleTargetRetryPolicy(
+                    maximum_retry_attempts=0, maximum_event_age_in_seconds=every * 60
+                ),
+            ),
+        )
+        skip_checks(
+            checks,
+            {
+                "CKV_AWS_297": (
+                    "the schedule carries no payload; the AWS-owned key protects its settings and a CMK "
+                    "would need extra grants for the scheduler"
+                ),
+            },
+        )

@@ -111,6 +111,9 @@ SECRET_WRITES = (
     "secretsmanager:PutSecretValue",
     "secretsmanager:TagResource",
     "secretsmanager:UntagResource",
+    # The monitor's keys carry a resource policy: only the monitor's role (and the pipeline) reads them.
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:DeleteResourcePolicy",
 )
 # IAM writes that AWS lets a policy bind to the role's permissions boundary (iam:PermissionsBoundary).
 BOUNDED_ROLE_WRITES = (
@@ -200,6 +203,7 @@ def read(scope: Scope) -> list[Statement]:
         statement(
             "ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"], [scope.alarms]
         ),
+        statement("ReadDashboards", ["cloudwatch:GetDashboard"], [scope.dashboards]),
         statement(
             "ReadKeys",
             ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
@@ -390,6 +394,9 @@ def deploy(scope: Scope) -> list[Statement]:
             [scope.schedules],
         ),
         statement("ManageAlarms", list(ALARM_WRITES), [scope.alarms]),
+        statement(
+            "ManageDashboards", ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"], [scope.dashboards]
+        ),
         # CreateKey has no resource: it is bound to the tags the AWS provider's default_tags send.
         statement(
             "CreateEnvironmentKeys",
@@ -540,6 +547,8 @@ def boundary(scope: Scope) -> list[Statement]:
             ["*"],
             conditions=[condition("StringLike", "cloudwatch:namespace", "salesflow*")],
         ),
+        # The monitor compares with its own earlier datapoints; GetMetricData takes no resource but "*".
+        statement("WorkloadReadsMetrics", ["cloudwatch:GetMetricData"], ["*"]),
         statement("WorkloadNeverManagesIdentities", ["iam:*", "sts:AssumeRole"], ["*"], effect="Deny"),
         statement(
             "WorkloadNeverReadsState",

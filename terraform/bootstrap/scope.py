@@ -150,6 +150,11 @@ class Scope:
         return self.named("cloudwatch", "alarm:")
 
     @property
+    def dashboards(self) -> str:
+        """Dashboards are global: their ARN has no region."""
+        return f"arn:aws:cloudwatch::{self.account_id}:dashboard/{self.prefix}-*"
+
+    @property
     def workload_roles(self) -> str:
         """Roles the deploy pipeline creates (``salesflow-<env>-*``; the bootstrap's roles are denied)."""
         return self.iam(f"role/{self.prefix}-*")

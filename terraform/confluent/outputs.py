@@ -23,6 +23,7 @@ class ConfluentOutputs:
     FLINK_VERIFY_API_KEY_SECRET_ARN = "flink_verify_api_key_secret_arn"  # noqa: S105
     SCHEMA_VERIFY_API_KEY_SECRET_ARN = "schema_verify_api_key_secret_arn"  # noqa: S105
     SCHEMA_REGISTRY_URL = "schema_registry_url"
+    MONITOR_SECRET_ARN = "monitor_secret_arn"  # noqa: S105
     SECRETS_KMS_KEY_ARN = "secrets_kms_key_arn"
 
 

@@ -1,11 +1,14 @@
-"""The AWS stack (``<env>-aws``): the weekly exporter and everything it writes to or is watched by.
+"""The AWS stack (``<env>-aws``): the weekly exporter, the pipeline monitor and everything they write to or
+are watched by.
 
 It composes one construct per concern (``terraform/aws/``): the encryption key, the buckets (exports,
 access logs), the notification topics (analysts, on-call), the analysts' download links (CloudFront,
 signing keys) and e-mail sender (SES), the exporter function with its role, log group and failure
-queue, its weekly schedule, and its alarms. The Tableflow catalog credential and its KMS key come from
-the Confluent stack's state. The artifact bucket is the bootstrap stack's (this stack forgets its old
-copy of it without destroying anything), and every role carries the bootstrap's workload boundary.
+queue, its weekly schedule, and its alarms; the monitor function, its schedule every few minutes, its
+alarms (one per condition) and the pipeline's dashboard. The Tableflow catalog credential and its KMS
+key come from the Confluent stack's state. The artifact bucket is the bootstrap stack's (this stack
+forgets its old copy of it without destroying anything), and every role carries the bootstrap's workload
+boundary.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from constructs import Construct
 
 from salesflow.config import Environment
-from terraform.artifact import ExporterArtifact
+from terraform.artifact import ExporterArtifact, LambdaArtifact
 from terraform.aws.alarms import ExporterAlarms
 from terraform.aws.buckets import ExporterBuckets, bucket_addresses
+from terraform.aws.dashboard import PipelineDashboard
 from terraform.aws.downloads import DownloadLinks
 from terraform.aws.email import AnalystEmailSender, AnalystNotice
 from terraform.aws.encryption import ExporterKey
 from terraform.aws.exporter_function import ExporterFunction, log_group_name
+from terraform.aws.monitor_alarms import MonitorAlarms
+from terraform.aws.monitor_function import MonitorFunction
 from terraform.aws.notifications import Notifications
-from terraform.aws.schedule import WeeklySchedule
+from terraform.aws.schedule import MonitorSchedule, WeeklySchedule
 from terraform.confluent.outputs import PlatformState
 from terraform.stacks.common import (
     AWS,
@@ -37,7 +43,13 @@ from terraform.stacks.common import (
 
 
 class AwsStack(SalesflowStack):
-    def __init__(self, scope: Construct, environment: Environment, artifact: ExporterArtifact) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        environment: Environment,
+        artifact: ExporterArtifact,
+        monitor_artifact: LambdaArtifact,
+    ) -> None:
         super().__init__(scope, stack_name(environment, AWS))
         self.environment = environment
         use_s3_backend(self, environment, AWS)
@@ -73,8 +85,21 @@ class AwsStack(SalesflowStack):
             schedule_dead_letters=schedule.dead_letters,
             alarms_topic_arn=topics.alarms.arn,
         )
+        monitor = MonitorFunction(
+            self,
+            "monitor_function",
+            environment,
+            monitor_artifact,
+            platform=platform,
+            key=key,
+            account_id=account_id,
+        )
+        MonitorSchedule(self, "monitor_schedule", environment, monitor.function, account_id)
+        alarms = MonitorAlarms(self, "monitor_alarms", environment, alarms_topic_arn=topics.alarms.arn)
+        PipelineDashboard(self, "dashboard", environment, alarms=alarms.alarms.values())
 
         output(self, "exporter_function_name", exporter.function.function_name, "The exporter Lambda")
+        output(self, "monitor_function_name", monitor.function.function_name, "The pipeline monitor Lambda")
         output(self, "exports_topic_arn", topics.exports.arn, "SNS topic the analysts subscribe to")
         output(self, "alarms_topic_arn", topics.alarms.arn, "SNS topic of the exporter alarms")
         output(

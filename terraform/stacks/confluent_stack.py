@@ -3,8 +3,8 @@
 It composes one construct per concern (``terraform/confluent/``): the platform (environment, cluster,
 registry, Flink region and pool), service accounts with least-privilege role bindings, their API keys,
 the raw topic, the schemas and subject rules, the Secrets Manager secrets that hand the keys to the
-Flink stack and the exporter, and the smoke test's account and credentials. Its outputs are what those
-stacks read.
+Flink stack and the exporter, the smoke test's account and credentials, and the monitor's. Its outputs
+are what those stacks read.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from constructs import Construct
 from salesflow.config import Environment
 from terraform.confluent.access import Access
 from terraform.confluent.api_keys import ApiKeys
+from terraform.confluent.monitor import MonitorCredentials
 from terraform.confluent.outputs import ConfluentOutputs
 from terraform.confluent.platform import ConfluentPlatform
 from terraform.confluent.schemas import SchemaSubjects
@@ -53,6 +54,7 @@ class ConfluentStack(SalesflowStack):
         account_id = DataAwsCallerIdentity(self, "account").account_id
         secrets = KeySecrets(self, "secrets", environment, account_id, keys)
         SmokeCredentials(self, "smoke", environment, platform, secrets.kms_key.arn)
+        monitor = MonitorCredentials(self, "monitor", environment, platform, secrets.kms_key.arn, account_id)
 
         names = ConfluentOutputs
         output(self, names.ENVIRONMENT_ID, platform.environment.id, "Confluent environment id (env-...)")
@@ -96,6 +98,12 @@ class ConfluentStack(SalesflowStack):
             names.SCHEMA_VERIFY_API_KEY_SECRET_ARN,
             secrets.schema_verify.arn,
             "Secret holding the pull requests' Schema Registry key:secret (salesflow schema verify)",
+        )
+        output(
+            self,
+            names.MONITOR_SECRET_ARN,
+            monitor.secret.arn,
+            "Secret holding the monitor's Cloud, Flink and Tableflow keys (JSON; the monitor role reads it)",
         )
         output(self, names.SCHEMA_REGISTRY_URL, platform.registry.rest_endpoint, "Schema Registry endpoint")
         output(self, names.SECRETS_KMS_KEY_ARN, secrets.kms_key.arn, "KMS key encrypting those secrets")

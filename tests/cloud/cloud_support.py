@@ -16,6 +16,7 @@ from confluent_server import (
     Outcome,
     SchemaRegistryState,
 )
+from monitor_apis import IcebergCatalog, MetricsState, TableflowState
 
 from salesflow.contracts import SALES_ORDER_LINE, load_schema_json
 from salesflow.sql.avro_types import Column, record_columns
@@ -24,6 +25,7 @@ KEY, SECRET = "VERIFYKEY7Q2X", "s3cr3t+Verify/Secret=="  # test credentials, not
 ORGANIZATION_ID = "00000000-0000-4000-8000-000000000001"  # the organization of environments/dev.yaml
 ENVIRONMENT_ID = "env-test01"
 COMPUTE_POOL_ID = "lfcp-test01"
+KAFKA_CLUSTER_ID = "lkc-test01"
 
 
 @dataclass
@@ -31,6 +33,9 @@ class Confluent:
     server: ConfluentTestServer
     flink: FlinkGateway
     registry: SchemaRegistryState
+    metrics: MetricsState
+    tableflow: TableflowState
+    catalog: IcebergCatalog
 
     @property
     def url(self) -> str:

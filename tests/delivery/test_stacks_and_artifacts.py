@@ -158,17 +158,22 @@ def test_missing_synth_output_says_what_to_run(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------ artifacts
 
 
-def _build(tmp_path: Path, content: bytes = b"PK\x03\x04 exporter zip bytes", arch: str = "arm64") -> Path:
-    build = tmp_path / "build" / "exporter"
+def _build(
+    tmp_path: Path,
+    content: bytes = b"PK\x03\x04 exporter zip bytes",
+    arch: str = "arm64",
+    deployable: str = "exporter",
+) -> Path:
+    build = tmp_path / "build" / deployable
     build.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(content).hexdigest()
-    (build / f"exporter-{arch}-{digest[:12]}.zip").write_bytes(content)
+    (build / f"{deployable}-{arch}-{digest[:12]}.zip").write_bytes(content)
     (build / f"artifact-{arch}.json").write_text(
         json.dumps(
             {
-                "file": f"exporter-{arch}-{digest[:12]}.zip",
+                "file": f"{deployable}-{arch}-{digest[:12]}.zip",
                 "sha256": digest,
-                "s3_key": f"exporter/{digest}.zip",
+                "s3_key": f"{deployable}/{digest}.zip",
                 "architecture": arch,
                 "python": "3.12",
                 "unzipped_bytes": 3 * len(content),
@@ -234,18 +239,26 @@ def test_built_keys_lists_every_architecture(tmp_path: Path) -> None:
     )
 
 
-def test_publish_artifact_command_uses_the_environment_bucket_and_architecture(tmp_path: Path, s3) -> None:
+def test_publish_artifact_publishes_both_lambdas_or_nothing(tmp_path: Path, s3) -> None:
     import os
 
     _bucket(s3)
-    build = _build(tmp_path)
+    build = _build(tmp_path).parent
     env = {key: os.environ[key] for key in os.environ if key.startswith("AWS_")}
-    result = CliRunner().invoke(
-        main, ["publish-artifact", "--env", "dev", "--build-dir", str(build)], env=env
-    )
+    command = ["publish-artifact", "--env", "dev", "--build-dir", str(build)]
+    missing = CliRunner().invoke(main, command, env=env)
+    assert missing.exit_code == 1 and "monitor" in missing.output and "make package" in missing.output
+    assert s3.list_objects_v2(Bucket="salesflow-artifacts-dev").get("KeyCount") == 0
+    _build(tmp_path, b"PK\x03\x04 monitor zip bytes", deployable="monitor")
+    result = CliRunner().invoke(main, command, env=env)
     assert result.exit_code == 0, result.output
-    digest = json.loads((build / "artifact-arm64.json").read_text())["sha256"]
-    assert result.stdout.startswith(f"s3://salesflow-artifacts-dev/exporter/{digest}.zip")
-    assert "uploaded" in result.stdout
-    again = CliRunner().invoke(main, ["publish-artifact", "--env", "dev", "--build-dir", str(build)], env=env)
-    assert "already present" in again.stdout
+    digests = {
+        name: json.loads((build / name / "artifact-arm64.json").read_text())["sha256"]
+        for name in ("exporter", "monitor")
+    }
+    assert result.stdout.splitlines() == [
+        f"s3://salesflow-artifacts-dev/{name}/{digest}.zip: uploaded" for name, digest in digests.items()
+    ]
+    assert built_keys(build) == sorted(f"{name}/{digest}.zip" for name, digest in digests.items())
+    again = CliRunner().invoke(main, command, env=env)
+    assert again.stdout.count("already present") == 2

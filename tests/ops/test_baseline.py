@@ -84,7 +84,7 @@ def test_a_base_before_the_usage_model_borrows_the_current_one(stacks_of: Callab
     assert len(result.warnings) == 1
     assert "environments/dev.yaml does not validate with this version" in result.warnings[0]
     assert "the current usage model stands in for the base" in result.warnings[0]
-    assert result.estimate.total == Decimal("781.445277")
+    assert result.estimate.total == Decimal("792.175726")  # the dev estimate of tests/ops/test_estimate.py
 
 
 def _copy_tree(source: Path, target: Path) -> None:

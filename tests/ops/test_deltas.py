@@ -116,8 +116,9 @@ def test_the_comment_shows_the_delta_and_the_changed_components(stacks_of: Calla
     add_statement(stacks)
     text = markdown(Report(estimate(environment, stacks, prices), base))
     assert text.startswith("### Cost: dev\n")
-    assert "Estimated **$934.75 a month** (USD list prices)." in text
-    assert "Against `main` (`0123456789ab`): **+$153.30 a month** (base $781.45)." in text
+    # 792.175726 + 730 x 0.21 + 0.042492 GB x 0.05 = 945.477851
+    assert "Estimated **$945.48 a month** (USD list prices)." in text
+    assert "Against `main` (`0123456789ab`): **+$153.30 a month** (base $792.18)." in text
     assert "| Flink statement | dev-orders-by-channel-v1 | $0.00 | $153.30 | +$153.30 |" in text
     assert (
         "| Kafka egress | dev-orders-by-channel-v1 reads sales_orders_raw | $0.00 | $0.00 | +$0.00 |" in text

@@ -21,6 +21,61 @@ D = Decimal
 #   table = 0.052686.. x 0.3 x 3 months = 0.047417 GB;
 #   exports = 9,788.8 x 7 x 200 B x 4.3452 weeks x 3 / 2^30 = 0.166377 GB;
 #   Lambda = 1 GB x 30 s x 4.35 runs = 130.5 GB-s;  logs = 4.35 MB = 0.004248 GB
+# The monitor (issue 16, same in dev and prod): rate(5 minutes) = 730 h x 60 / 5 = 8,760 runs a month;
+#   0.25 GB x 3 s (usage.monitor_seconds) x 8,760 = 6,570 GB-s;  logs = 8,760 x 0.006 MB = 52.56 MB
+#   = 0.051328 GB;  custom metrics = the salesflow namespace's metrics named by alarms and the dashboard:
+#   condition alarms (9 in dev, which watches no intake; 10 in prod) + MonitorRuns + ChecksUnavailable
+#   + 6 observations on the dashboard + the exporter's ExportedLines, ExportedOrders, SuspectWeek.
+MONITOR = {
+    ("Lambda requests", "salesflow-{env}-monitor"): D("0.001752"),  # 8,760 x 0.0000002
+    ("Lambda compute", "salesflow-{env}-monitor (arm64, 256 MB)"): D("0.087600"),  # 6,570 x 0.0000133334
+    ("CloudWatch Logs", "/aws/lambda/salesflow-{env}-monitor"): D("0.032337"),  # 0.051328 x 0.63
+    ("Scheduler invocations", "salesflow-{env}-monitor"): D("0.008760"),  # 8,760 x 0.000001
+    ("CloudWatch dashboard", "salesflow-{env}-pipeline"): D("3.000000"),
+    ("Secrets Manager", "salesflow/{env}/confluent/monitor-api-keys"): D("0.400000"),
+    # one alarm per condition, the heartbeat, unavailable checks and the exporter's suspect week
+    **{
+        ("CloudWatch alarm", f"salesflow-{{env}}-{name}"): D("0.100000")
+        for name in (
+            "monitor-statement-not-running",
+            "monitor-statement-pool-exhausted",
+            "monitor-statement-critical-warning",
+            "monitor-statement-stalled",
+            "monitor-pending-records-rising",
+            "monitor-watermark-stale",
+            "monitor-tableflow-not-running",
+            "monitor-tableflow-suspended",
+            "monitor-table-stale",
+            "monitor-runs",
+            "monitor-checks-unavailable",
+            "exporter-suspect-week",
+        )
+    },
+}
+# Issues 12 and 15 (bootstrap stack, analysts' e-mail), same in dev and prod: two state buckets and the
+# download logs at usage.other_bucket_gb (1 GB x 0.0245), the bootstrap key, the bootstrap's three secrets
+# (pepper, deploy and plan keys; the pepper counted once), the smoke credentials and the signing key.
+LATER_STACKS = {
+    ("S3 storage", "salesflow-exports-{env}-download-logs"): D("0.024500"),
+    ("S3 storage", "salesflow-tfstate-{env}"): D("0.024500"),
+    ("S3 storage", "salesflow-tfstate-{env}-access-logs"): D("0.024500"),
+    ("KMS key", "aws_kms_key.bootstrap_key"): D("1.000000"),
+    ("Secrets Manager", "salesflow/{env}/pii-pepper"): D("0.400000"),
+    ("Secrets Manager", "salesflow/{env}/bootstrap/confluent-deploy-cloud-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/{env}/bootstrap/confluent-plan-cloud-api-key"): D("0.400000"),
+    ("Secrets Manager", "salesflow/{env}/confluent/smoke-credentials"): D("0.400000"),
+    ("Secrets Manager", "salesflow/{env}/exporter/download-signing-key-k1"): D("0.400000"),
+}
+
+
+def _of(env: str, *parts: dict) -> dict:
+    return {
+        (component, resource.format(env=env)): value
+        for part in parts
+        for (component, resource), value in part.items()
+    }
+
+
 DEV = {
     ("Kafka cluster", "sales-dev: standard, low availability, 1 eCKU"): D("547.500000"),  # 730 x 0.75
     ("Flink statement", "dev-sales-order-lines-v1"): D("153.300000"),  # 730 x 0.21
@@ -47,11 +102,6 @@ DEV = {
     ("Secrets Manager", "salesflow/dev/confluent/flink-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/schema-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/dev/confluent/tableflow-api-key"): D("0.400000"),
-    ("Secrets Manager", "salesflow/dev/pii-pepper"): D("0.400000"),  # made by dev-bootstrap
-    ("Secrets Manager", "salesflow/dev/confluent/smoke-credentials"): D("0.400000"),
-    ("Secrets Manager", "salesflow/dev/exporter/download-signing-key-k1"): D("0.400000"),
-    ("Secrets Manager", "salesflow/dev/bootstrap/confluent-plan-cloud-api-key"): D("0.400000"),
-    ("Secrets Manager", "salesflow/dev/bootstrap/confluent-deploy-cloud-api-key"): D("0.400000"),
     ("KMS key", "aws_kms_key.exporter_key"): D("1.000000"),
     ("KMS key", "aws_kms_key.secrets_key"): D("1.000000"),
     ("KMS key", "aws_kms_key.bootstrap_key"): D("1.000000"),
@@ -60,7 +110,12 @@ DEV = {
     ("CloudWatch alarm", "salesflow-dev-schedule-dead-letters-depth"): D("0.100000"),
     ("CloudWatch alarm", "salesflow-dev-no-export-this-week"): D("0.200000"),  # metric math: 2 metrics
     ("CloudWatch Logs", "/aws/lambda/salesflow-dev-exporter"): D("0.002676"),  # 0.004248 x 0.63
-}
+    # 20 metrics x 0.30: 9 condition alarms + 2 + 6 + 3 (above)
+    (
+        "CloudWatch custom metrics",
+        "salesflow namespace: 20 metrics of salesflow-exporter, salesflow-monitor (EMF)",
+    ): (D("6.000000")),
+} | _of("dev", MONITOR, LATER_STACKS)
 
 # prod: 200,000 events/day (40 x dev), Enterprise HIGH, own-bucket Tableflow kept 24 months, 2 GB Lambda.
 #   raw 1.699664 GB/month (0.391155 stored), clean 2.107438 GB/month (0.484999 stored), table 15.173553 GB,
@@ -95,11 +150,6 @@ PROD = {
     ("Secrets Manager", "salesflow/prod/confluent/flink-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/schema-verify-api-key"): D("0.400000"),
     ("Secrets Manager", "salesflow/prod/confluent/tableflow-api-key"): D("0.400000"),
-    ("Secrets Manager", "salesflow/prod/pii-pepper"): D("0.400000"),  # made by prod-bootstrap
-    ("Secrets Manager", "salesflow/prod/confluent/smoke-credentials"): D("0.400000"),
-    ("Secrets Manager", "salesflow/prod/exporter/download-signing-key-k1"): D("0.400000"),
-    ("Secrets Manager", "salesflow/prod/bootstrap/confluent-plan-cloud-api-key"): D("0.400000"),
-    ("Secrets Manager", "salesflow/prod/bootstrap/confluent-deploy-cloud-api-key"): D("0.400000"),
     ("KMS key", "aws_kms_key.exporter_key"): D("1.000000"),
     ("KMS key", "aws_kms_key.secrets_key"): D("1.000000"),
     ("KMS key", "aws_kms_key.bootstrap_key"): D("1.000000"),
@@ -108,12 +158,18 @@ PROD = {
     ("CloudWatch alarm", "salesflow-prod-schedule-dead-letters-depth"): D("0.100000"),
     ("CloudWatch alarm", "salesflow-prod-no-export-this-week"): D("0.200000"),
     ("CloudWatch Logs", "/aws/lambda/salesflow-prod-exporter"): D("0.003292"),  # 0.005225 x 0.63
-}
+    # prod watches intake: one more alarm and one more metric (21 x 0.30)
+    ("CloudWatch alarm", "salesflow-prod-monitor-no-intake"): D("0.100000"),
+    (
+        "CloudWatch custom metrics",
+        "salesflow namespace: 21 metrics of salesflow-exporter, salesflow-monitor (EMF)",
+    ): (D("6.300000")),
+} | _of("prod", MONITOR, LATER_STACKS)
 
 
 @pytest.mark.parametrize(
     ("env", "expected", "total"),
-    [("dev", DEV, D("781.445277")), ("prod", PROD, D("1878.561036"))],
+    [("dev", DEV, D("792.175726")), ("prod", PROD, D("1889.691485"))],
 )
 def test_estimate_matches_the_hand_computed_figures(
     env: str, expected: dict, total: Decimal, stacks_of: Callable, prices: Prices
@@ -128,7 +184,7 @@ def test_estimate_matches_the_hand_computed_figures(
     # Only the Flink CFU price and the KMS keys are confirmed on the vendors' own pages.
     confirmed = {c.component for c in result.components if c.confirmed}
     assert confirmed == {"Flink statement", "KMS key"}
-    assert result.unconfirmed_total == total - D("153.30") - D("3.00")
+    assert result.unconfirmed_total == total - D("153.30") - D("3.00")  # 3 KMS keys
 
 
 def test_ddl_statements_and_free_resources_are_explained_not_priced(
@@ -155,7 +211,7 @@ def test_a_resource_the_model_cannot_price_is_listed_not_silently_free(
     }
     result = estimate(load_environment("dev"), stacks, prices)
     assert result.unpriced == ("aws_dynamodb_table.ledger",)
-    assert result.total == D("781.445277")
+    assert result.total == D("792.175726")
 
 
 def test_an_adopted_cluster_is_priced_from_the_environment_file(stacks_of: Callable, prices: Prices) -> None:

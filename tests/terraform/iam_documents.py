@@ -31,18 +31,18 @@ ARN_OF = {
     "aws_sqs_queue": lambda name: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
     "aws_lambda_function": lambda name: f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
     "aws_cloudwatch_log_group": lambda name: f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
-    "aws_cloudfront_distribution": lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/E{name.upper()}",
-    "aws_sesv2_email_identity": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{name}",
-    "aws_sesv2_configuration_set": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/{name}",
     "aws_secretsmanager_secret": lambda name: (
         f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
     ),
+    # Key policies name the downloads distribution (AWS:SourceArn); distributions are global.
+    "aws_cloudfront_distribution": lambda name: f"arn:aws:cloudfront::{ACCOUNT}:distribution/{name}",
+    "aws_sesv2_email_identity": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{name}",
+    "aws_sesv2_configuration_set": lambda name: f"arn:aws:ses:{REGION}:{ACCOUNT}:configuration-set/{name}",
 }
 NAME_ATTRIBUTE = {
     "aws_s3_bucket": "bucket",
     "aws_lambda_function": "function_name",
     "aws_kms_key": None,
-    "aws_cloudfront_distribution": None,
     "aws_sesv2_email_identity": "email_identity",
     "aws_sesv2_configuration_set": "configuration_set_name",
 }
@@ -50,6 +50,9 @@ NAME_ATTRIBUTE = {
 REMOTE_OUTPUTS = {
     "exporter_catalog_secret_arn": lambda env: ARN_OF["aws_secretsmanager_secret"](
         f"salesflow/{env}/confluent/exporter-tableflow-api-key"
+    ),
+    "monitor_secret_arn": lambda env: ARN_OF["aws_secretsmanager_secret"](
+        f"salesflow/{env}/confluent/monitor-api-keys"
     ),
     "secrets_kms_key_arn": lambda _: ARN_OF["aws_kms_key"]("secrets_key"),
 }

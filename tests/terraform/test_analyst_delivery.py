@@ -25,12 +25,15 @@ def aws_documents(environment_stacks: dict[str, Any]) -> dict[str, dict[str, Any
 
 def _aws_stack_for(environment) -> dict[str, Any]:
     """The AWS stack of a variant of an environment file (built in a throw-away app)."""
-    from terraform.artifact import load_exporter_artifact
+    from terraform.artifact import load_exporter_artifact, load_monitor_artifact
     from terraform.stacks.aws_stack import AwsStack
     from terraform.testing import new_app, synth_stack
 
     stack = AwsStack(
-        new_app(), environment, load_exporter_artifact(environment.exporter.lambda_.architecture)
+        new_app(),
+        environment,
+        load_exporter_artifact(environment.exporter.lambda_.architecture),
+        load_monitor_artifact(environment.monitor.lambda_.architecture),
     )
     return json.loads(synth_stack(stack))
 

@@ -59,7 +59,11 @@ def test_missing_manifest_says_to_run_make_package(tmp_path: Path, monkeypatch: 
     ("changes", "message"),
     [
         ({"architecture": "x86_64"}, "built for x86_64, but exporter.lambda.architecture is arm64"),
-        ({"s3_key": "exporter/latest.zip"}, "does not carry the sha256: it must be exporter/"),
+        ({"s3_key": "exporter/latest.zip"}, "does not carry the sha256: it must be <deployable>/"),
+        (  # the monitor's zip given where the exporter's is expected
+            {"s3_key": "monitor/c1ff2c3f77624837511feba60ad2e00780a8ca826ccafbe471262fc6fe0ff616.zip"},
+            "a monitor zip, not the exporter's",
+        ),
         ({"python": "3.11"}, "the Lambda runtime is python3.12"),
         ({"unzipped_bytes": 300_000_000}, "unzipped_bytes"),
         ({"sha256": "ABC"}, "sha256"),

@@ -165,6 +165,10 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
         ("smoke", "DeveloperRead", f"{kafka}/topic={clean}"),
         ("smoke", "DeveloperRead", f"{registry}/subject={clean}-value"),
         ("smoke", "DeveloperRead", f"{kafka}/group=salesflow-smoke-*"),
+        # The monitor: metrics, a view of statements and Tableflow, the clean table through the catalog.
+        ("monitor", "MetricsViewer", "${data.confluent_environment.environment.resource_name}"),
+        ("monitor", "EnvironmentOperator", "${data.confluent_environment.environment.resource_name}"),
+        ("monitor", "DeveloperRead", f"{kafka}/topic={clean}"),
     }
     if settings.tableflow.byob is not None:
         expected.add(
@@ -183,6 +187,46 @@ def test_least_privilege_role_bindings(synthesized: dict, env: str) -> None:
     )
     # The verifier only reads: its PR-side key can change no data, topic or schema.
     assert {role for who, role, _ in bindings if who == "verifier"} == {"FlinkDeveloper", "DeveloperRead"}
+    # The monitor reads and views; no role of it may write, manage or run anything.
+    assert {role for who, role, _ in bindings if who == "monitor"} == {
+        "MetricsViewer",
+        "EnvironmentOperator",
+        "DeveloperRead",
+    }
+
+
+def _assert_monitor_keys(text: str, keys: dict, env: str) -> None:
+    """Three keys of the monitor's account (a Cloud key, the region's Flink key, a Tableflow key) in one
+    JSON secret whose policy denies reading it to all but the monitor's role and the pipeline roles."""
+    assert keys["monitor_cloud_key"].get("managed_resource") in (None, [])
+    assert keys["monitor_flink_key"]["managed_resource"][0]["id"] == (
+        "${data.confluent_flink_region.flink_region.id}"
+    )
+    assert keys["monitor_tableflow_key"]["managed_resource"][0]["kind"] == "Tableflow"
+    assert {key["owner"][0]["id"] for name, key in keys.items() if name.startswith("monitor_")} == {
+        "${confluent_service_account.monitor.id}"
+    }
+    value = _resources(text, "aws_secretsmanager_secret_version")["monitor_api_keys_value"]["secret_string"]
+    for what in ("cloud", "flink", "tableflow"):
+        assert f"confluent_api_key.monitor_{what}_key.secret" in value
+    secret = _resources(text, "aws_secretsmanager_secret")["monitor_api_keys"]
+    assert secret["name"] == f"salesflow/{env}/confluent/monitor-api-keys"
+    policy = _resources(text, "aws_secretsmanager_secret_policy")["monitor_api_keys_policy"]
+    assert policy["secret_arn"] == "${aws_secretsmanager_secret.monitor_api_keys.arn}"
+    document = json.loads(text)["data"]["aws_iam_policy_document"]["monitor_api_keys_readers"]["statement"]
+    (deny,) = document
+    assert (deny["effect"], deny["actions"], deny["resources"]) == (
+        "Deny",
+        ["secretsmanager:GetSecretValue"],
+        ["*"],
+    )
+    (only,) = deny["condition"]
+    assert only["test"] == "ArnNotEquals" and only["variable"] == "aws:PrincipalArn"
+    assert sorted(arn.rsplit("/", 1)[1] for arn in only["values"]) == [
+        f"salesflow-{env}-github-deploy",
+        f"salesflow-{env}-github-plan",
+        f"salesflow-{env}-monitor",
+    ]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -201,7 +245,11 @@ def test_api_keys_go_to_secrets_manager_and_never_to_outputs(synthesized: dict, 
         "exporter_tableflow_key",
         "smoke_kafka_key",
         "smoke_schema_registry_key",
+        "monitor_cloud_key",
+        "monitor_flink_key",
+        "monitor_tableflow_key",
     }
+    _assert_monitor_keys(text, keys, env)
     smoke = _resources(text, "aws_secretsmanager_secret_version")["smoke_credentials_value"]["secret_string"]
     assert smoke.startswith("${jsonencode({") and "confluent_api_key.smoke_kafka_key.secret" in smoke
     assert has_resource(
@@ -463,7 +511,7 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
             "role": "${aws_iam_role.exporter_role.arn}",
         },
     )
-    (function,) = _resources(text, "aws_lambda_function").values()
+    function = _resources(text, "aws_lambda_function")["exporter"]
     assert function["environment"]["variables"] == {
         "SALESFLOW_ENV": env,
         "CATALOG_TYPE": "rest",
@@ -483,6 +531,7 @@ def test_lambda_runs_the_manifest_artifact_with_the_contract_environment(synthes
         "WEEK_TIME_ZONE": environment.exporter.week_time_zone,
         "REPORTS": ",".join(environment.exporter.reports),
         "MAX_WORKERS": str(settings.max_workers),
+        "SUSPECT_FRACTION": str(environment.exporter.suspect_fraction),
         "POWERTOOLS_SERVICE_NAME": "salesflow-exporter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         # The analysts' e-mail (exporter.notify: email; tests/terraform/test_analyst_delivery.py).
@@ -643,12 +692,13 @@ def test_notifications_and_alarms(synthesized: dict, env: str) -> None:
             {"topic_arn": "${aws_sns_topic.alarms_topic.arn}", "protocol": "email", "endpoint": address},
         )
     alarms = _resources(text, "aws_cloudwatch_metric_alarm")
-    assert set(alarms) == {
+    # The exporter's; the monitor's and the suspect week's: tests/terraform/test_monitor_stack.py.
+    assert {
         "exporter_errors",
         "exporter_failures_depth",
         "schedule_dead_letters_depth",
         "no_export_this_week",
-    }
+    } <= set(alarms)
     assert all(alarm["alarm_actions"] == ["${aws_sns_topic.alarms_topic.arn}"] for alarm in alarms.values())
     assert alarms["exporter_errors"]["metric_name"] == "Errors"
     for name, queue in (

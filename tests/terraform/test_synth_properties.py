@@ -237,6 +237,18 @@ def _explained(path: tuple[Any, ...], dev_value: Any, prod_value: Any) -> str | 
         "github_team",
     } & set(keys):
         return "bootstrap.reviewers"
+    if dev.monitor.no_intake_minutes is None and prod.monitor.no_intake_minutes is not None:
+        if {"monitor_no_intake", "NO_INTAKE_MINUTES"} & set(keys):
+            return "monitor.no_intake_minutes (dev watches no intake: no alarm, 'off')"
+        bodies = [value for value in (dev_value, prod_value) if isinstance(value, str)]
+        no_intake = "monitor_no_intake"
+        if (
+            "dashboard_body" in keys
+            and len(bodies) == 2
+            and no_intake not in bodies[0]
+            and no_intake in bodies[1]
+        ):
+            return "monitor.no_intake_minutes (the dashboard lists the NoIntake alarm)"
     if dev.exporter.lambda_.log_retention_days < 365 <= prod.exporter.lambda_.log_retention_days:
         in_comment = "//" in keys and ("checkov" in keys or "overrides" in keys)
         if in_comment and ("exporter_logs" in keys or "aws_cloudwatch_log_group" in keys):

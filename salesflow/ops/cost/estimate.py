@@ -48,9 +48,11 @@ NO_CHARGE = {
     "aws_sns_topic_subscription": "billed per use: a few e-mails a month, cents",
     "aws_sqs_queue": "billed per use: idle unless a run fails, cents",
     "aws_scheduler_schedule": "billed per use: a few invocations a month, cents",
+    "aws_secretsmanager_secret_policy": "no charge",
     "aws_iam_policy": "no charge",
     "aws_iam_role_policy_attachment": "no charge",
     "aws_iam_openid_connect_provider": "no charge",
+    "tls_private_key": "no charge (a key pair made by Terraform)",
     # The analysts' downloads: CloudFront's always-free tier (1 TB out and 10M requests a month) holds a
     # team's weekly CSVs many times over.
     "aws_cloudfront_distribution": "billed per use, within CloudFront's always-free tier (1 TB, 10M calls)",
@@ -60,12 +62,11 @@ NO_CHARGE = {
     "aws_cloudfront_response_headers_policy": "no charge",
     "aws_sesv2_email_identity": "billed per use: $0.10 per 1,000 e-mails, a few a month, cents",
     "aws_sesv2_configuration_set": "no charge",
-    "aws_sesv2_configuration_set_event_destination": "no charge (its SNS notices are cents)",
-    "tls_private_key": "no charge (a key Terraform makes)",
-    "github_repository_environment": "no charge",
-    "github_repository_environment_deployment_policy": "no charge",
-    "github_actions_environment_variable": "no charge",
-    "github_actions_environment_secret": "no charge",
+    "aws_sesv2_configuration_set_event_destination": "no charge (its events go to SNS: cents)",
+    "github_repository_environment": "no charge (GitHub)",
+    "github_repository_environment_deployment_policy": "no charge (GitHub)",
+    "github_actions_environment_secret": "no charge (GitHub)",
+    "github_actions_environment_variable": "no charge (GitHub)",
 }
 
 
