@@ -99,8 +99,8 @@ def test_table_and_markdown_mark_unconfirmed_figures_and_answer_the_what_ifs(syn
 def test_base_ref_fills_the_delta(
     synthesis: Synthesis, stacks_of: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The pipeline's stacks (as --synth-dir reads them): no bootstrap stack.
-    stacks = {name: stack for name, stack in stacks_of("prod").items() if not name.endswith("-bootstrap")}
+    # Every stack of the environment, as --synth-dir reads them and the base synthesis writes them.
+    stacks = stacks_of("prod")
     del stacks["prod-flink"]["resource"]["confluent_tableflow_topic"]
     monkeypatch.setattr(baseline_module, "synthesize", lambda *_: stacks)
     document = json.loads(
