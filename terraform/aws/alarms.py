@@ -42,7 +42,9 @@ class ExporterAlarms(Construct):
             self,
             "exporter_errors",
             alarm_name=f"{self.prefix}-exporter-errors",
-            alarm_description="The exporter failed (each failed attempt counts)",
+            alarm_description=(
+                "The exporter failed (each failed attempt counts). Runbook: docs/runbook.md#exportererrors"
+            ),
             namespace="AWS/Lambda",
             metric_name="Errors",
             dimensions={"FunctionName": function.function_name},
@@ -55,18 +57,23 @@ class ExporterAlarms(Construct):
             alarm_actions=self.notify,
             ok_actions=self.notify,
         )
-        self._dead_letters("exporter_failures_depth", failures, "a run failed after Lambda's retries")
         self._dead_letters(
-            "schedule_dead_letters_depth", schedule_dead_letters, "the schedule could not deliver a run"
+            "exporter_failures_depth", failures, "a run failed after Lambda's retries", "exporterfailures"
+        )
+        self._dead_letters(
+            "schedule_dead_letters_depth",
+            schedule_dead_letters,
+            "the schedule could not deliver a run",
+            "scheduledeadletters",
         )
         self._no_export_this_week(function)
 
-    def _dead_letters(self, id_: str, queue: SqsQueue, what: str) -> None:
+    def _dead_letters(self, id_: str, queue: SqsQueue, what: str, anchor: str) -> None:
         CloudwatchMetricAlarm(
             self,
             id_,
             alarm_name=f"{self.prefix}-{id_.replace('_', '-')}",
-            alarm_description=f"Dead letters waiting: {what}",
+            alarm_description=f"Dead letters waiting: {what}. Runbook: docs/runbook.md#{anchor}",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": queue.name},
@@ -94,7 +101,10 @@ class ExporterAlarms(Construct):
             self,
             "no_export_this_week",
             alarm_name=f"{self.prefix}-no-export-this-week",
-            alarm_description="No successful exporter run in the last 7 days (the weekly export is missing)",
+            alarm_description=(
+                "No successful exporter run in the last 7 days (the weekly export is missing). "
+                "Runbook: docs/runbook.md#noexportthisweek"
+            ),
             metric_query=[
                 CloudwatchMetricAlarmMetricQuery(id="runs", metric=daily_sum("Invocations")),
                 CloudwatchMetricAlarmMetricQuery(id="failures", metric=daily_sum("Errors")),
