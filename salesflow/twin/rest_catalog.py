@@ -108,6 +108,8 @@ class RestCatalogTwin:
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     lakehouses: dict[str, S3Lakehouse] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
+    catalogs: dict[str, SqlCatalog] = field(default_factory=dict)  # per environment, opened on first use
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     vended: int = 0
 
@@ -144,6 +146,13 @@ class RestCatalogTwin:
         environment = environment or f"env-{secrets.token_hex(4)}"
         self.lakehouses[environment] = lakehouse
         return f"https://127.0.0.1:{self.port}/iceberg/catalog/organizations/{ORGANIZATION}/environments/{environment}"
+
+    def catalog(self, environment: str) -> SqlCatalog:
+        """The registered environment's table catalog, opened once (not per request)."""
+        with self._lock:
+            if environment not in self.catalogs:
+                self.catalogs[environment] = self.lakehouses[environment].catalog()
+            return self.catalogs[environment]
 
     @property
     def credential(self) -> str:
@@ -227,11 +236,11 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
             if len(parts) < 7 or parts[:3] != ["iceberg", "catalog", "organizations"] or parts[6] != "v1":
                 self._send(404, _error(404, "NotFoundException", "not a catalog path"))
                 return
-            lakehouse = twin.lakehouses.get(parts[5])
             rest = parts[7:]
-            if lakehouse is None or parts[3] != ORGANIZATION:
+            if parts[5] not in twin.lakehouses or parts[3] != ORGANIZATION:
                 self._send(404, _error(404, "NotFoundException", "unknown organization or environment"))
                 return
+            catalog = twin.catalog(parts[5])
             self.base = url.path[: url.path.index("/v1/")]
             if method == "POST" and rest == ["oauth", "tokens"]:
                 self._token(urllib.parse.parse_qs(self.payload.decode()))
@@ -240,14 +249,14 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
             elif method == "GET" and rest == ["config"]:
                 self._send(200, {"defaults": {}, "overrides": {}, "endpoints": SUPPORTED})
             elif method in ("GET", "HEAD") and len(rest) == 2 and rest[0] == "namespaces":
-                self._namespace(lakehouse, rest[1])
+                self._namespace(catalog, rest[1])
             elif (
                 method in ("GET", "HEAD")
                 and len(rest) == 4
                 and rest[0] == "namespaces"
                 and rest[2] == "tables"
             ):
-                self._table(lakehouse, rest[1], rest[3])
+                self._table(catalog, rest[1], rest[3])
             else:
                 self._send(404, _error(404, "NotFoundException", f"{method} {url.path} is not served"))
 
@@ -280,9 +289,9 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
                 }
                 self._send(200, body)
 
-        def _namespace(self, lakehouse: S3Lakehouse, namespace: str) -> None:
+        def _namespace(self, catalog: SqlCatalog, namespace: str) -> None:
             try:
-                properties = lakehouse.catalog().load_namespace_properties(namespace)
+                properties = catalog.load_namespace_properties(namespace)
             except NoSuchNamespaceError:
                 message = f"namespace {namespace} does not exist"
                 self._send(404, _error(404, "NoSuchNamespaceException", message))
@@ -292,9 +301,9 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(200, {"namespace": [namespace], "properties": properties})
 
-        def _table(self, lakehouse: S3Lakehouse, namespace: str, name: str) -> None:
+        def _table(self, catalog: SqlCatalog, namespace: str, name: str) -> None:
             try:
-                table = lakehouse.catalog().load_table((namespace, name))
+                table = catalog.load_table((namespace, name))
             except (NoSuchTableError, NoSuchNamespaceError):
                 message = f"table {namespace}.{name} does not exist"
                 self._send(404, _error(404, "NoSuchTableException", message))

@@ -74,6 +74,14 @@ def catalog(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def per_catalog() -> dict[tuple[str, str], Any]:
+    """What a session builds once per catalog. pytest tears a fixture that depends on the parametrized
+    ``catalog`` down whenever the parameter changes, which happens at every test module a worker starts
+    (each module runs its sql tests, then its rest ones): the fixtures below keep what they built here."""
+    return {}
+
+
 def _lakehouse(kind: str, root: Path, aws: LocalAws) -> Any:
     if kind == "sql":
         return Lakehouse(root)
@@ -89,13 +97,15 @@ def generated_lines(small_events: tuple[list[KafkaRecord], GenerationStats]) -> 
 
 @pytest.fixture(scope="session")
 def shared_lakehouse(
-    catalog: str, tmp_path_factory: pytest.TempPathFactory, generated_lines, aws: LocalAws
+    catalog: str, tmp_path_factory: pytest.TempPathFactory, generated_lines, aws: LocalAws, per_catalog
 ) -> Lakehouse | S3Lakehouse:
     """A table the tests only read: the generated lines in commits of 500 (one snapshot each)."""
-    lakehouse = _lakehouse(catalog, tmp_path_factory.mktemp(f"lakehouse-{catalog}"), aws)
-    table = create_clean_table(lakehouse.catalog())
-    append_clean_lines(table, generated_lines, commit_rows=500)
-    return lakehouse
+    if ("shared_lakehouse", catalog) not in per_catalog:
+        lakehouse = _lakehouse(catalog, tmp_path_factory.mktemp(f"lakehouse-{catalog}"), aws)
+        table = create_clean_table(lakehouse.catalog())
+        append_clean_lines(table, generated_lines, commit_rows=500)
+        per_catalog["shared_lakehouse", catalog] = lakehouse
+    return per_catalog["shared_lakehouse", catalog]
 
 
 @pytest.fixture
@@ -116,11 +126,21 @@ def shared_target(aws: LocalAws, shared_lakehouse, rest_twin: RestCatalogTwin) -
 
 @pytest.fixture(scope="session")
 def email_run(
-    aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Lakehouse | S3Lakehouse
-) -> Iterator[tuple]:
+    aws: LocalAws,
+    rest_twin: RestCatalogTwin,
+    catalog: str,
+    shared_lakehouse: Lakehouse | S3Lakehouse,
+    per_catalog,
+) -> tuple:
     """Weeks 2026-W45 and W46 exported in e-mail mode (W45 is W46's previous week): (run, first, second,
     (started, finished)) with first/second = (ExportResult, SentEmail). tests/exporter/test_analyst_*.py
     share it (one xdist group, tests/conftest.py)."""
+    if ("email_run", catalog) not in per_catalog:
+        per_catalog["email_run", catalog] = _email_run(aws, rest_twin, catalog, shared_lakehouse)
+    return per_catalog["email_run", catalog]
+
+
+def _email_run(aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Any) -> tuple:
     with pytest.MonkeyPatch.context() as patch:
         twin = rest_twin.environ() if catalog == "rest" else {}
         for name, value in (aws.environ() | twin).items():
@@ -134,4 +154,4 @@ def email_run(
         first = run.export("2026-W45")
         second = run.export("2026-W46")
         finished = datetime.now(UTC)
-        yield run, first, second, (started, finished)
+    return run, first, second, (started, finished)
