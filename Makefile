@@ -13,7 +13,7 @@ FLINK_VENV := .venv-flink
 PY := $(VENV)/bin/python
 FLINK_PY := $(FLINK_VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
-INFRA_BYTECODE := $(VENV)/.infra-bytecode
+VENV_BYTECODE := $(VENV)/.bytecode
 SYNTH_OUT := terraform/cdktf.out
 export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
@@ -41,15 +41,20 @@ $(CHECKOV_VENV)/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock | uv
 	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_VENV)) $(UV) sync --locked --project tools/checkov
 	@touch $@
 
-# cdktf's prebuilt AWS bindings are ~230 MB of Python; with PYTHONDONTWRITEBYTECODE=1 every synth would
-# compile them again (~30 s). Compile them once per environment sync.
-$(INFRA_BYTECODE): $(VENV)/.synced
+# PYTHONDONTWRITEBYTECODE=1 keeps __pycache__ out of the tree, but then every Python process (each pytest-xdist
+# worker, each `python -m exporter` or CLI subprocess, each synth) compiled every library it imports again:
+# ~14 s of CPU for an exporter test worker, ~30 s for a synth (cdktf's ~230 MB of bindings). Compile the
+# environment's libraries once per sync instead (~70 s of CPU, once).
+$(VENV_BYTECODE): $(VENV)/.synced
 	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	$(PY) -m compileall -q -j 0 "$$site/cdktf_cdktf_provider_aws" "$$site/cdktf" "$$site/constructs" "$$site/jsii" >/dev/null
+	$(PY) -m compileall -q -j 0 "$$site" >/dev/null
 	@touch $@
 
-setup: $(VENV)/.synced $(FLINK_VENV)/.synced $(CHECKOV_VENV)/.synced $(INFRA_BYTECODE) ## Install uv if missing and create the environments
+setup: $(VENV)/.synced $(FLINK_VENV)/.synced $(CHECKOV_VENV)/.synced $(VENV_BYTECODE) ## Install uv if missing and create the environments
 	@command -v java >/dev/null || { echo "Java 17 is required for the local Flink harness (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@# The Iceberg REST OpenAPI document the REST catalog twin is checked against (from PyPI, SHA-256 pinned, cached
+	@# under .salesflow/: never committed).
+	@$(PY) tests/iceberg_rest_contract.py
 
 lint: setup ## ruff, sqlfluff (flink dialect) and workflow checks
 	$(VENV)/bin/ruff check .

@@ -61,6 +61,9 @@ class DemoOptions:
     commit_rows: int = 5_000
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     catalog: str = "rest"  # rest: the REST catalog twin, table files in moto S3; sql: SQLite + local files
+    # Called with every request the REST catalog twin answers (rest_catalog.Exchange): the tests check them
+    # against the Iceberg REST OpenAPI document.
+    catalog_observers: tuple[Callable[[Any], None], ...] = ()
 
 
 @dataclass
@@ -262,7 +265,7 @@ def _run_exporter(
     scheduled_time = format_timestamp(data_end + timedelta(hours=5))
     catalog_uri, warehouse, secret_id, twin = lakehouse.catalog_uri, lakehouse.warehouse, None, None
     if options.catalog == "rest":  # Tableflow's read path: the REST catalog, its API key in Secrets Manager
-        twin = stack.enter_context(RestCatalogTwin(aws))
+        twin = stack.enter_context(RestCatalogTwin(aws, observers=list(options.catalog_observers)))
         catalog_uri, warehouse = twin.register(lakehouse), None
         secret_id = twin.store_credential(f"salesflow/{environment.name}/tableflow-api-key")
     aws.create_bucket(bucket)

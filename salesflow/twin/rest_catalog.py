@@ -15,6 +15,8 @@ a wrong client gets the spec's OAuth error), ``GET|HEAD /v1/namespaces/{namespac
 vended-credentials`` its ``config`` carries temporary credentials from STS AssumeRole and the S3
 endpoint). Everything else answers 404 with the spec's ErrorModel. URLs follow Tableflow's shape:
 ``/iceberg/catalog/organizations/<org>/environments/<env>``; each registered lakehouse is one environment.
+Every request and its answer go, as they were on the wire, to the twin's ``observers`` (the tests check
+them against the Iceberg REST OpenAPI document: tests/iceberg_rest_contract.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import ssl
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -80,24 +83,34 @@ class S3Lakehouse(Lakehouse):
         return SqlCatalog(name, uri=self.catalog_uri, warehouse=self.warehouse, **self.io_properties())
 
 
-@dataclass
-class Request:
+@dataclass(frozen=True)
+class Exchange:
+    """One request the twin answered, as it was on the wire. ``base`` is the catalog URL's path (the REST
+    spec's server basePath), ``path`` what follows it (``/v1/...``)."""
+
     method: str
+    base: str
     path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
     status: int
-    delegation: str | None = None
+    content_type: str | None
+    response: bytes
 
 
 @dataclass
 class RestCatalogTwin:
-    """The REST catalog server (start with ``with``); ``requests`` records what clients asked for."""
+    """The REST catalog server (start with ``with``); each of ``observers`` is called with every Exchange."""
 
     aws: LocalAws
     client_id: str = "TFLOWKEY0000TWIN"
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     lakehouses: dict[str, S3Lakehouse] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
-    requests: list[Request] = field(default_factory=list)
+    catalogs: dict[str, SqlCatalog] = field(default_factory=dict)  # per environment, opened on first use
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    observers: list[Callable[[Exchange], None]] = field(default_factory=list)
     vended: int = 0
 
     def __enter__(self) -> RestCatalogTwin:
@@ -133,6 +146,13 @@ class RestCatalogTwin:
         environment = environment or f"env-{secrets.token_hex(4)}"
         self.lakehouses[environment] = lakehouse
         return f"https://127.0.0.1:{self.port}/iceberg/catalog/organizations/{ORGANIZATION}/environments/{environment}"
+
+    def catalog(self, environment: str) -> SqlCatalog:
+        """The registered environment's table catalog, opened once (not per request)."""
+        with self._lock:
+            if environment not in self.catalogs:
+                self.catalogs[environment] = self.lakehouses[environment].catalog()
+            return self.catalogs[environment]
 
     @property
     def credential(self) -> str:
@@ -175,8 +195,10 @@ def _error(status: int, kind: str, message: str) -> dict[str, Any]:
 def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        payload = b""
+        base = ""  # the catalog URL's path, once the request names a known one
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: the twin records requests itself
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: observers see every exchange
             return None
 
         def do_GET(self) -> None:
@@ -188,52 +210,55 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._route("POST")
 
-        def _send(self, status: int, body: dict[str, Any] | None, template: str) -> None:
+        def _send(self, status: int, body: dict[str, Any] | None) -> None:
             data = b"" if body is None or self.command == "HEAD" else json.dumps(body).encode()
+            content_type = "application/json" if body is not None else None
+            url = urllib.parse.urlsplit(self.path)
+            exchange = Exchange(
+                self.command, self.base, url.path.removeprefix(self.base), url.query, dict(self.headers),
+                self.payload, status, content_type, data,
+            )  # fmt: skip
+            for observer in twin.observers:  # before the answer leaves: the client sees a checked exchange
+                observer(exchange)
             self.send_response(status)
-            if body is not None:
-                self.send_header("Content-Type", "application/json")
+            if content_type:
+                self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            twin.requests.append(Request(self.command, template, status, self.headers.get(DELEGATION_HEADER)))
 
         def _route(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            payload = self.rfile.read(length) if length else b""
+            self.payload = self.rfile.read(length) if length else b""
             url = urllib.parse.urlsplit(self.path)
             parts = [urllib.parse.unquote(part) for part in url.path.strip("/").split("/")]
             # iceberg/catalog/organizations/<org>/environments/<env>/v1/...
             if len(parts) < 7 or parts[:3] != ["iceberg", "catalog", "organizations"] or parts[6] != "v1":
-                self._send(404, _error(404, "NotFoundException", "not a catalog path"), url.path)
+                self._send(404, _error(404, "NotFoundException", "not a catalog path"))
                 return
-            lakehouse = twin.lakehouses.get(parts[5])
             rest = parts[7:]
-            if lakehouse is None or parts[3] != ORGANIZATION:
-                self._send(
-                    404, _error(404, "NotFoundException", "unknown organization or environment"), url.path
-                )
-            elif method == "POST" and rest == ["oauth", "tokens"]:
-                self._token(urllib.parse.parse_qs(payload.decode()))
+            if parts[5] not in twin.lakehouses or parts[3] != ORGANIZATION:
+                self._send(404, _error(404, "NotFoundException", "unknown organization or environment"))
+                return
+            catalog = twin.catalog(parts[5])
+            self.base = url.path[: url.path.index("/v1/")]
+            if method == "POST" and rest == ["oauth", "tokens"]:
+                self._token(urllib.parse.parse_qs(self.payload.decode()))
             elif not self._authorized():
-                self._send(
-                    401, _error(401, "NotAuthorizedException", "missing or unknown bearer token"), url.path
-                )
+                self._send(401, _error(401, "NotAuthorizedException", "missing or unknown bearer token"))
             elif method == "GET" and rest == ["config"]:
-                self._send(200, {"defaults": {}, "overrides": {}, "endpoints": SUPPORTED}, "/v1/config")
+                self._send(200, {"defaults": {}, "overrides": {}, "endpoints": SUPPORTED})
             elif method in ("GET", "HEAD") and len(rest) == 2 and rest[0] == "namespaces":
-                self._namespace(lakehouse, rest[1])
+                self._namespace(catalog, rest[1])
             elif (
                 method in ("GET", "HEAD")
                 and len(rest) == 4
                 and rest[0] == "namespaces"
                 and rest[2] == "tables"
             ):
-                self._table(lakehouse, rest[1], rest[3])
+                self._table(catalog, rest[1], rest[3])
             else:
-                self._send(
-                    404, _error(404, "NotFoundException", f"{method} {url.path} is not served"), url.path
-                )
+                self._send(404, _error(404, "NotFoundException", f"{method} {url.path} is not served"))
 
         def _authorized(self) -> bool:
             scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
@@ -241,20 +266,18 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
 
         def _token(self, form: dict[str, list[str]]) -> None:
             field_value = {name: values[0] for name, values in form.items() if values}
-            template = "/v1/oauth/tokens"
             if field_value.get("grant_type") != "client_credentials":
-                body = {"error": "unsupported_grant_type", "error_description": "use client_credentials"}
-                self._send(400, body, template)
+                self._send(
+                    400, {"error": "unsupported_grant_type", "error_description": "use client_credentials"}
+                )
             elif (field_value.get("client_id"), field_value.get("client_secret")) != (
                 twin.client_id,
                 twin.client_secret,
             ):
                 body = {"error": "invalid_client", "error_description": "unknown client id or wrong secret"}
-                self._send(401, body, template)
+                self._send(401, body)
             elif SCOPE not in (field_value.get("scope") or "").split():
-                self._send(
-                    400, {"error": "invalid_scope", "error_description": f"ask for scope {SCOPE}"}, template
-                )
+                self._send(400, {"error": "invalid_scope", "error_description": f"ask for scope {SCOPE}"})
             else:
                 token = secrets.token_urlsafe(32)
                 twin.tokens.add(token)
@@ -264,31 +287,29 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
                     "expires_in": TOKEN_SECONDS,
                     "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
                 }
-                self._send(200, body, template)
+                self._send(200, body)
 
-        def _namespace(self, lakehouse: S3Lakehouse, namespace: str) -> None:
-            template = "/v1/namespaces/{namespace}"
+        def _namespace(self, catalog: SqlCatalog, namespace: str) -> None:
             try:
-                properties = lakehouse.catalog().load_namespace_properties(namespace)
+                properties = catalog.load_namespace_properties(namespace)
             except NoSuchNamespaceError:
                 message = f"namespace {namespace} does not exist"
-                self._send(404, _error(404, "NoSuchNamespaceException", message), template)
+                self._send(404, _error(404, "NoSuchNamespaceException", message))
                 return
             if self.command == "HEAD":
-                self._send(204, None, template)
+                self._send(204, None)
             else:
-                self._send(200, {"namespace": [namespace], "properties": properties}, template)
+                self._send(200, {"namespace": [namespace], "properties": properties})
 
-        def _table(self, lakehouse: S3Lakehouse, namespace: str, name: str) -> None:
-            template = "/v1/namespaces/{namespace}/tables/{table}"
+        def _table(self, catalog: SqlCatalog, namespace: str, name: str) -> None:
             try:
-                table = lakehouse.catalog().load_table((namespace, name))
+                table = catalog.load_table((namespace, name))
             except (NoSuchTableError, NoSuchNamespaceError):
                 message = f"table {namespace}.{name} does not exist"
-                self._send(404, _error(404, "NoSuchTableException", message), template)
+                self._send(404, _error(404, "NoSuchTableException", message))
                 return
             if self.command == "HEAD":
-                self._send(204, None, template)
+                self._send(204, None)
                 return
             config = {"s3.endpoint": twin.aws.endpoint_url, "s3.region": twin.aws.region}
             if (self.headers.get(DELEGATION_HEADER) or "").strip() == "vended-credentials":
@@ -298,7 +319,7 @@ def _handler(twin: RestCatalogTwin) -> type[BaseHTTPRequestHandler]:
                 "metadata": json.loads(table.metadata.model_dump_json()),
                 "config": config,
             }
-            self._send(200, body, template)
+            self._send(200, body)
 
     return Handler
 

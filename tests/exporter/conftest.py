@@ -4,7 +4,9 @@ server mode on 127.0.0.1.
 Every test that reads a table runs twice (``catalog``): through the SQL catalog on SQLite with a local
 warehouse (quick local runs), and through the Iceberg REST catalog twin over HTTPS with OAuth2 client
 credentials and vended S3 credentials, the table's files in moto S3 (Tableflow's production path). One
-moto server and one REST server serve the whole session.
+moto server and one REST server serve the whole session; every request the REST server answers is checked
+against the Iceberg REST OpenAPI document (tests/iceberg_rest_contract.py), and a test during which an
+exchange broke it fails.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 from analyst_kit import SENDER_DOMAIN, EmailRun, new_signing_key, private_pem
 from exporter_testkit import Target, clean_lines
+from iceberg_rest_contract import RestContract
 
 from salesflow.events.generator import GenerationStats
 from salesflow.events.records import KafkaRecord
@@ -35,15 +38,24 @@ def aws() -> Iterator[LocalAws]:
 
 
 @pytest.fixture(scope="session")
-def rest_twin(aws: LocalAws) -> Iterator[RestCatalogTwin]:
-    with RestCatalogTwin(aws) as twin:
+def rest_contract() -> RestContract:
+    return RestContract()
+
+
+@pytest.fixture(scope="session")
+def rest_twin(aws: LocalAws, rest_contract: RestContract) -> Iterator[RestCatalogTwin]:
+    with RestCatalogTwin(aws, observers=[rest_contract]) as twin:
         yield twin
 
 
 @pytest.fixture(autouse=True)
 def _aws_environment(
-    aws: LocalAws, rest_twin: RestCatalogTwin, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> None:
+    aws: LocalAws,
+    rest_twin: RestCatalogTwin,
+    rest_contract: RestContract,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[None]:
     for name, value in aws.environ().items():
         monkeypatch.setenv(name, value)
     if "catalog" in request.fixturenames and request.getfixturevalue("catalog") == "rest":
@@ -51,12 +63,23 @@ def _aws_environment(
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
+    yield
+    # Problems not yet reported (session fixtures' exchanges included) fail the test that just ran.
+    assert rest_contract.unreported() == [], "the REST catalog twin broke the Iceberg REST spec"
 
 
 @pytest.fixture(scope="session", params=CATALOGS)
 def catalog(request: pytest.FixtureRequest) -> str:
     """Which catalog the exporter reads through: 'sql' or 'rest'."""
     return request.param
+
+
+@pytest.fixture(scope="session")
+def per_catalog() -> dict[tuple[str, str], Any]:
+    """What a session builds once per catalog. pytest tears a fixture that depends on the parametrized
+    ``catalog`` down whenever the parameter changes, which happens at every test module a worker starts
+    (each module runs its sql tests, then its rest ones): the fixtures below keep what they built here."""
+    return {}
 
 
 def _lakehouse(kind: str, root: Path, aws: LocalAws) -> Any:
@@ -74,13 +97,15 @@ def generated_lines(small_events: tuple[list[KafkaRecord], GenerationStats]) -> 
 
 @pytest.fixture(scope="session")
 def shared_lakehouse(
-    catalog: str, tmp_path_factory: pytest.TempPathFactory, generated_lines, aws: LocalAws
+    catalog: str, tmp_path_factory: pytest.TempPathFactory, generated_lines, aws: LocalAws, per_catalog
 ) -> Lakehouse | S3Lakehouse:
     """A table the tests only read: the generated lines in commits of 500 (one snapshot each)."""
-    lakehouse = _lakehouse(catalog, tmp_path_factory.mktemp(f"lakehouse-{catalog}"), aws)
-    table = create_clean_table(lakehouse.catalog())
-    append_clean_lines(table, generated_lines, commit_rows=500)
-    return lakehouse
+    if ("shared_lakehouse", catalog) not in per_catalog:
+        lakehouse = _lakehouse(catalog, tmp_path_factory.mktemp(f"lakehouse-{catalog}"), aws)
+        table = create_clean_table(lakehouse.catalog())
+        append_clean_lines(table, generated_lines, commit_rows=500)
+        per_catalog["shared_lakehouse", catalog] = lakehouse
+    return per_catalog["shared_lakehouse", catalog]
 
 
 @pytest.fixture
@@ -101,11 +126,21 @@ def shared_target(aws: LocalAws, shared_lakehouse, rest_twin: RestCatalogTwin) -
 
 @pytest.fixture(scope="session")
 def email_run(
-    aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Lakehouse | S3Lakehouse
-) -> Iterator[tuple]:
+    aws: LocalAws,
+    rest_twin: RestCatalogTwin,
+    catalog: str,
+    shared_lakehouse: Lakehouse | S3Lakehouse,
+    per_catalog,
+) -> tuple:
     """Weeks 2026-W45 and W46 exported in e-mail mode (W45 is W46's previous week): (run, first, second,
     (started, finished)) with first/second = (ExportResult, SentEmail). tests/exporter/test_analyst_*.py
     share it (one xdist group, tests/conftest.py)."""
+    if ("email_run", catalog) not in per_catalog:
+        per_catalog["email_run", catalog] = _email_run(aws, rest_twin, catalog, shared_lakehouse)
+    return per_catalog["email_run", catalog]
+
+
+def _email_run(aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Any) -> tuple:
     with pytest.MonkeyPatch.context() as patch:
         twin = rest_twin.environ() if catalog == "rest" else {}
         for name, value in (aws.environ() | twin).items():
@@ -119,4 +154,4 @@ def email_run(
         first = run.export("2026-W45")
         second = run.export("2026-W46")
         finished = datetime.now(UTC)
-        yield run, first, second, (started, finished)
+    return run, first, second, (started, finished)

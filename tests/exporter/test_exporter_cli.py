@@ -67,8 +67,17 @@ def test_python_dash_m_exporter(shared_target) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["manifest"] == "weekly/iso_week=2026-W47/manifest.json"
+
+
+def test_python_dash_m_exporter_fails_on_bad_settings_before_any_catalog(aws) -> None:
+    """Settings are checked before a catalog is opened: one run (no catalog involved) says what is wrong."""
+    env = {**os.environ, **aws.environ(), "SALESFLOW_ENV": "dev", "CATALOG_TYPE": "sql",
+           "CATALOG_URI": "sqlite:////nonexistent/catalog.db", "CATALOG_WAREHOUSE": "file:///nonexistent",
+           "TABLE_NAMESPACE": "lkc-local", "TABLE_NAME": "sales_order_lines_clean",
+           "EXPORT_BUCKET": "exports", "EXPORT_PREFIX": "weekly", "REPORTS": "order_lines",
+           "SNS_TOPIC_ARN": "arn:aws:sns:eu-central-1:123456789012:exports", "MAX_WORKERS": "99"}  # fmt: skip
     failed = subprocess.run(
-        [sys.executable, "-m", "exporter", "--week", "2026-W47"],
-        env={**env, "MAX_WORKERS": "99"}, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "exporter", "--week", "2026-W47"], env=env, capture_output=True, text=True,
+        check=False,
     )  # fmt: skip
     assert failed.returncode == 1 and "MAX_WORKERS must be an integer from 1 to 16" in failed.stderr

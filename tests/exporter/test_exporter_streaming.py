@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from datetime import UTC
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import boto3
 import exporter_testkit as reference
 import pytest
 from botocore.config import Config
-from exporter_testkit import new_table
+from exporter_testkit import ALL_REPORTS, UTF8_BOM, new_table
 from test_exporter_failures import fail_requests
 
 from exporter.export import Clients, Limits
@@ -25,6 +25,8 @@ KiB = 1024
 # Small enough that the fixture week takes every path a large week takes: 4+ slices, pairs spilled to
 # S3 in several partitions, a CSV in several parts (moto checks the minimum part size), multipart copies.
 OPERATIONS = ("UploadPart", "UploadPartCopy", "GetObject")
+# A week in a zone other than UTC: its bounds and daily_revenue's local days differ from the UTC ones.
+ZONE = {"WEEK_TIME_ZONE": "Europe/Berlin"}
 SMALL = Limits(slice_rows=400, pair_rows=300, part_size=64 * KiB, copy_threshold=64 * KiB)
 
 
@@ -47,7 +49,7 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def duplicated_table(lakehouse, generated_lines):
     """The generated lines plus a replay of 300 of W46's lines (same order_time, as a cutover replays)."""
-    start, end = IsoWeek(2026, 46).bounds(UTC)  # type: ignore[arg-type]
+    start, end = IsoWeek(2026, 46).bounds(ZoneInfo(ZONE["WEEK_TIME_ZONE"]))
     week = reference.week_lines(generated_lines, start, end)
     table = new_table(lakehouse, generated_lines, commit_rows=700)
     append_clean_lines(table, week[::5][:300], commit_rows=150)
@@ -56,17 +58,21 @@ def duplicated_table(lakehouse, generated_lines):
 
 def _duckdb_bodies(table, week: str, out: Path) -> dict[str, bytes]:
     """DuckDB's reports over local copies of the week's Parquet files (wherever the table keeps them)."""
-    start, end = IsoWeek.parse(week).bounds(UTC)  # type: ignore[arg-type]
+    zone = ZONE["WEEK_TIME_ZONE"]
+    start, end = IsoWeek.parse(week).bounds(ZoneInfo(zone))
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
-    window = And(GreaterThanOrEqual("order_time", start.isoformat()), LessThan("order_time", end.isoformat()))
+    window = And(
+        GreaterThanOrEqual("order_time", start.isoformat()),
+        LessThan("order_time", end.isoformat()),
+    )
     files = []
     for number, path in enumerate(sorted({task.file.file_path for task in table.scan(window).plan_files()})):
         local = out / f"data-{number:04d}.parquet"
         with table.io.new_input(path).open() as source:
             local.write_bytes(source.read())
         files.append(str(local))
-    _bench().duckdb_reports(files, start.isoformat(), end.isoformat(), str(out), 2)
+    _bench().duckdb_reports(files, start.isoformat(), end.isoformat(), str(out), 2, zone)
     return {path.stem: path.read_bytes().split(b"\r\n", 1)[1] for path in out.glob("*.csv")}
 
 
@@ -75,21 +81,24 @@ def test_sliced_spilled_multipart_export_equals_duckdb_byte_for_byte(
     duplicated_table, lakehouse, target_for, tmp_path, small_parts
 ) -> None:
     target = target_for(lakehouse)
-    whole = target.export("2026-W46")
+    whole = target.export("2026-W46", env=ZONE)
     assert whole.duplicates_dropped == 300
     reference_bodies = _duckdb_bodies(duplicated_table, "2026-W46", tmp_path)
+    assert set(whole.keys) == set(reference_bodies) == set(ALL_REPORTS.split(","))
     first = target.objects()
     for report, key in whole.keys.items():
         header, body = first[key].split(b"\r\n", 1)
         assert body == reference_bodies[report], report
-        assert header.decode().replace('"', "").split(",")[:2] in (
+        assert header.startswith(UTF8_BOM), f"{report}: reports.yaml says excel: true"
+        assert header.removeprefix(UTF8_BOM).decode().replace('"', "").split(",")[:2] in (
             ["order_time", "order_id"], ["channel", "category"], ["channel", "currency"],
+            ["orders", "customers"], ["order_date", "channel"],
         )  # fmt: skip
 
     clients = target.clients()
     s3 = clients.s3
     calls = {operation: fail_requests(s3, operation, failing=set()) for operation in OPERATIONS}
-    sliced = target.export("2026-W46", clients=clients, limits=SMALL)
+    sliced = target.export("2026-W46", clients=clients, limits=SMALL, env=ZONE)
     assert target.objects() == first, "slices, spill, parts and multipart copies change no byte"
     assert sliced.manifest == whole.manifest
     assert len(calls["UploadPart"]) >= 4 and len(calls["UploadPartCopy"]) >= 2

@@ -16,6 +16,7 @@ import duckdb
 import orjson
 import pytest
 from clean_lines_model import expected_clean_lines
+from iceberg_rest_contract import RestContract
 
 from salesflow.config import load_environment
 from salesflow.events.records import KafkaRecord
@@ -33,13 +34,19 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # a Wednesday: the exported wee
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, Path, Path]:
+def rest_contract() -> RestContract:
+    return RestContract()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, rest_contract) -> tuple[DemoResult, Path, Path]:
     workdir, out = tmp_path_factory.mktemp("work"), tmp_path_factory.mktemp("out")
     (workdir / "lakehouse").mkdir()
     (workdir / "lakehouse" / "left-over-from-last-run.txt").write_text("stale")
     options = DemoOptions(
-        load_environment("dev"), workdir, out, events=4_000, seed=5, weeks=2, now=NOW, commit_rows=700
-    )
+        load_environment("dev"), workdir, out, events=4_000, seed=5, weeks=2, now=NOW, commit_rows=700,
+        catalog_observers=(rest_contract,),
+    )  # fmt: skip
     return run_demo(options, echo=lambda _line: None), workdir, out
 
 
@@ -172,6 +179,14 @@ def test_outputs_land_where_the_summary_says(demo_run) -> None:
     assert result.catalog.startswith("Iceberg REST catalog https://127.0.0.1:")
     assert "s3://tableflow-managed-dev/" in result.catalog and result.vended_credentials >= 1
     assert set(result.timings) == {"generate", "flink", "iceberg", "export", "pii check"}
+
+
+@pytest.mark.slow
+def test_the_rest_catalog_answered_the_demo_as_the_iceberg_spec_says(demo_run, rest_contract) -> None:
+    """The demo's read path (two Lambda runs through the REST twin), checked against the OpenAPI document."""
+    assert rest_contract.problems == []
+    served = {operation for operation, status in rest_contract.operations if status < 300}
+    assert {"getConfig", "getToken", "loadTable"} <= served
 
 
 @pytest.mark.slow
