@@ -60,22 +60,50 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
-@pytest.fixture
-def s3_endpoint(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto server on a free port of 127.0.0.1: boto3 talks real HTTP to it."""
-    from moto.server import ThreadedMotoServer
+@pytest.fixture(scope="session")
+def moto_process() -> Iterator[str]:
+    """moto's server in a process of its own on 127.0.0.1 (one per test worker). Its own process, because
+    moto keeps its backends per process: resetting it between tests must not wipe the accounts that other
+    suites' in-process moto servers (the exporter's, the demo's) hold in this worker."""
+    import socket
+    import subprocess
+    import sys
+    import time
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from moto.server import main; main()", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/moto-api/", timeout=2)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start on {url}") from None
+                time.sleep(0.1)
         yield url
     finally:
-        # moto keeps its backends per process, not per server: forget this test's buckets.
-        requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
-        server.stop()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def s3_endpoint(aws_env: None, moto_process: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty moto account behind a real HTTP endpoint: boto3 talks real HTTP to it."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_process)
+    try:
+        yield moto_process
+    finally:
+        # Forget this test's buckets, roles and secrets: only the delivery tests' moto process is reset.
+        requests.post(f"{moto_process}/moto-api/reset", timeout=10).raise_for_status()
 
 
 @pytest.fixture
