@@ -21,7 +21,7 @@ from constructs import Construct
 
 from salesflow.config import AnalystEmail, Environment
 from terraform.aws.downloads import DownloadLinks
-from terraform.aws.iam import Statement, condition, statement
+from terraform.aws.iam import Statement, read_secret, statement
 from terraform.stacks.common import resource_prefix
 
 # Delivery problems on-call acts on: addresses that bounce or complain (SES suppresses them afterwards),
@@ -130,17 +130,5 @@ class AnalystNotice:
                 ["ses:SendRawEmail"],
                 [self.sender.identity_arn, self.sender.configuration_set_arn],
             ),
-            statement(
-                "ReadDownloadSigningKey",
-                ["secretsmanager:GetSecretValue"],
-                [self.downloads.active_secret.arn],
-            ),
-            statement(
-                "DecryptDownloadSigningKey",
-                ["kms:Decrypt"],
-                [kms_key_arn],
-                conditions=[
-                    condition("StringEquals", "kms:ViaService", f"secretsmanager.{region}.amazonaws.com")
-                ],
-            ),
+            *read_secret("DownloadSigningKey", self.downloads.active_secret.arn, kms_key_arn, region),
         ]

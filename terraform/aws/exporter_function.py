@@ -29,7 +29,7 @@ from salesflow.config import Environment
 from terraform.artifact import LAMBDA_RUNTIME, ExporterArtifact
 from terraform.aws.buckets import ExporterBuckets
 from terraform.aws.email import AnalystNotice
-from terraform.aws.iam import Statement, condition, service, statement
+from terraform.aws.iam import Statement, condition, read_secret, service, statement
 from terraform.confluent.outputs import ConfluentOutputs, PlatformState
 from terraform.stacks.common import resource_prefix, skip_checks
 
@@ -148,18 +148,11 @@ class ExporterFunction(Construct):
         region = self.environment.aws.region
         export_prefix = self.environment.aws.export.prefix
         statements = [
-            statement(
-                "ReadCatalogCredential",
-                ["secretsmanager:GetSecretValue"],
-                [platform.output(ConfluentOutputs.EXPORTER_CATALOG_SECRET_ARN)],
-            ),
-            statement(
-                "DecryptCatalogCredential",
-                ["kms:Decrypt"],
-                [platform.output(ConfluentOutputs.SECRETS_KMS_KEY_ARN)],
-                conditions=[
-                    condition("StringEquals", "kms:ViaService", f"secretsmanager.{region}.amazonaws.com")
-                ],
+            *read_secret(
+                "CatalogCredential",
+                platform.output(ConfluentOutputs.EXPORTER_CATALOG_SECRET_ARN),
+                platform.output(ConfluentOutputs.SECRETS_KMS_KEY_ARN),
+                region,
             ),
             # Delete: the exporter removes its staging copies and, before republishing a week, the
             # old manifest (a manifest must only ever describe a complete export).

@@ -51,3 +51,19 @@ def roles(*arns: str) -> DataAwsIamPolicyDocumentStatementPrincipals:
 
 def condition(test: str, variable: str, *values: str) -> DataAwsIamPolicyDocumentStatementCondition:
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
+
+
+def read_secret(what: str, secret_arn: str, kms_key_arn: str, region: str) -> list[Statement]:
+    """``Read<what>`` (GetSecretValue on one secret) and ``Decrypt<what>`` (its key, only through Secrets
+    Manager)."""
+    return [
+        statement(f"Read{what}", ["secretsmanager:GetSecretValue"], [secret_arn]),
+        statement(
+            f"Decrypt{what}",
+            ["kms:Decrypt"],
+            [kms_key_arn],
+            conditions=[
+                condition("StringEquals", "kms:ViaService", f"secretsmanager.{region}.amazonaws.com")
+            ],
+        ),
+    ]

@@ -26,7 +26,7 @@ from salesflow.sql.render import render_statements
 from terraform.artifact import LAMBDA_RUNTIME, LambdaArtifact
 from terraform.aws.encryption import ExporterKey
 from terraform.aws.exporter_function import catalog_uri
-from terraform.aws.iam import Statement, condition, service, statement
+from terraform.aws.iam import Statement, read_secret, service, statement
 from terraform.confluent.monitor import monitor_role_name
 from terraform.confluent.outputs import ConfluentOutputs, PlatformState
 from terraform.stacks.common import resource_prefix, skip_checks
@@ -123,18 +123,11 @@ class MonitorFunction(Construct):
         """The monitor role's statements, and nothing more (terraform/README.md lists them)."""
         region = self.environment.aws.region
         return [
-            statement(
-                "ReadMonitorKeys",
-                ["secretsmanager:GetSecretValue"],
-                [platform.output(ConfluentOutputs.MONITOR_SECRET_ARN)],
-            ),
-            statement(
-                "DecryptMonitorKeys",
-                ["kms:Decrypt"],
-                [platform.output(ConfluentOutputs.SECRETS_KMS_KEY_ARN)],
-                conditions=[
-                    condition("StringEquals", "kms:ViaService", f"secretsmanager.{region}.amazonaws.com")
-                ],
+            *read_secret(
+                "MonitorKeys",
+                platform.output(ConfluentOutputs.MONITOR_SECRET_ARN),
+                platform.output(ConfluentOutputs.SECRETS_KMS_KEY_ARN),
+                region,
             ),
             statement(
                 "WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{self.log_group.arn}:*"]

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from salesflow.config import Environment
 from terraform.aws.exporter_function import dead_letter_queue
-from terraform.aws.iam import condition, service, statement
+from terraform.aws.iam import Statement, condition, service, statement
 from terraform.stacks.common import resource_prefix, skip_checks
 
 # EventBridge Scheduler fills in the scheduled time; the exporter derives the ISO week from it.
@@ -27,6 +27,46 @@ SCHEDULE_INPUT = json.dumps({"scheduled_time": "<aws.scheduler.scheduled-time>"}
 # Delivery retries of the schedule (throttling, service errors): up to 12 hours, then the DLQ.
 SCHEDULE_RETRY_ATTEMPTS = 20
 SCHEDULE_MAX_EVENT_AGE_SECONDS = 12 * 3600
+
+
+def scheduler_role(
+    scope: Construct,
+    id_: str,
+    name: str,
+    description: str,
+    account_id: str,
+    policy_name: str,
+    statements: list[Statement],
+) -> IamRole:
+    """A role only EventBridge Scheduler of this account may assume, with ``statements`` as its one inline
+    policy. Logical ids: ``<id_>_role``, ``<id_>_trust``, ``<id_>_role_policy``, ``<id_>_permissions``."""
+    role = IamRole(
+        scope,
+        f"{id_}_role",
+        name=name,
+        description=description,
+        assume_role_policy=DataAwsIamPolicyDocument(
+            scope,
+            f"{id_}_trust",
+            statement=[
+                statement(
+                    "SchedulerAssumesRole",
+                    ["sts:AssumeRole"],
+                    [],
+                    principals=[service("scheduler.amazonaws.com")],
+                    conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
+                )
+            ],
+        ).json,
+    )
+    IamRolePolicy(
+        scope,
+        f"{id_}_role_policy",
+        name=policy_name,
+        role=role.id,
+        policy=DataAwsIamPolicyDocument(scope, f"{id_}_permissions", statement=statements).json,
+    )
+    return role
 
 
 class WeeklySchedule(Construct):
@@ -41,38 +81,17 @@ class WeeklySchedule(Construct):
         self.dead_letters = dead_letter_queue(
             self, "schedule_dead_letters", f"{prefix}-exporter-schedule-dlq"
         )
-        role = IamRole(
+        role = scheduler_role(
             self,
-            "scheduler_role",
-            name=f"{prefix}-exporter-schedule",
-            description="EventBridge Scheduler: invoke the exporter, dead-letter undeliverable runs",
-            assume_role_policy=DataAwsIamPolicyDocument(
-                self,
-                "scheduler_trust",
-                statement=[
-                    statement(
-                        "SchedulerAssumesRole",
-                        ["sts:AssumeRole"],
-                        [],
-                        principals=[service("scheduler.amazonaws.com")],
-                        conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
-                    )
-                ],
-            ).json,
-        )
-        IamRolePolicy(
-            self,
-            "scheduler_role_policy",
-            name="invoke-exporter",
-            role=role.id,
-            policy=DataAwsIamPolicyDocument(
-                self,
-                "scheduler_permissions",
-                statement=[
-                    statement("InvokeExporter", ["lambda:InvokeFunction"], [function.arn]),
-                    statement("DeadLetterUndeliverableRuns", ["sqs:SendMessage"], [self.dead_letters.arn]),
-                ],
-            ).json,
+            "scheduler",
+            f"{prefix}-exporter-schedule",
+            "EventBridge Scheduler: invoke the exporter, dead-letter undeliverable runs",
+            account_id,
+            "invoke-exporter",
+            [
+                statement("InvokeExporter", ["lambda:InvokeFunction"], [function.arn]),
+                statement("DeadLetterUndeliverableRuns", ["sqs:SendMessage"], [self.dead_letters.arn]),
+            ],
         )
         schedule = environment.exporter.schedule
         weekly = SchedulerSchedule(
@@ -117,35 +136,14 @@ class MonitorSchedule(Construct):
         super().__init__(scope, id_)
         prefix = resource_prefix(environment)
         every = environment.monitor.every_minutes
-        role = IamRole(
+        role = scheduler_role(
             self,
-            "monitor_scheduler_role",
-            name=f"{prefix}-monitor-schedule",
-            description="EventBridge Scheduler: invoke the monitor",
-            assume_role_policy=DataAwsIamPolicyDocument(
-                self,
-                "monitor_scheduler_trust",
-                statement=[
-                    statement(
-                        "SchedulerAssumesRole",
-                        ["sts:AssumeRole"],
-                        [],
-                        principals=[service("scheduler.amazonaws.com")],
-                        conditions=[condition("StringEquals", "aws:SourceAccount", account_id)],
-                    )
-                ],
-            ).json,
-        )
-        IamRolePolicy(
-            self,
-            "monitor_scheduler_role_policy",
-            name="invoke-monitor",
-            role=role.id,
-            policy=DataAwsIamPolicyDocument(
-                self,
-                "monitor_scheduler_permissions",
-                statement=[statement("InvokeMonitor", ["lambda:InvokeFunction"], [function.arn])],
-            ).json,
+            "monitor_scheduler",
+            f"{prefix}-monitor-schedule",
+            "EventBridge Scheduler: invoke the monitor",
+            account_id,
+            "invoke-monitor",
+            [statement("InvokeMonitor", ["lambda:InvokeFunction"], [function.arn])],
         )
         checks = SchedulerSchedule(
             self,
