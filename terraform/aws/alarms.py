@@ -19,6 +19,45 @@ ONE_DAY = 86_400
 WEEK_IN_DAYS = 7
 
 
+def breach_alarm(
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    description: str,
+    notify: list[str],
+    namespace: str,
+    metric: str,
+    dimensions: dict[str, str],
+    statistic: str,
+    period: int,
+    runs: int = 1,
+    datapoints: int | None = None,
+    comparison: str = "GreaterThanOrEqualToThreshold",
+    missing: str = "notBreaching",
+) -> CloudwatchMetricAlarm:
+    """An on-call alarm on one metric that breaches at 1 (a failure, a dead letter, a condition's
+    breach) for ``runs`` periods; alarm and recovery both notify."""
+    return CloudwatchMetricAlarm(
+        scope,
+        id_,
+        alarm_name=name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric,
+        dimensions=dimensions,
+        statistic=statistic,
+        period=period,
+        evaluation_periods=runs,
+        datapoints_to_alarm=datapoints,
+        threshold=1,
+        comparison_operator=comparison,
+        treat_missing_data=missing,
+        alarm_actions=notify,
+        ok_actions=notify,
+    )
+
+
 class ExporterAlarms(Construct):
     """``exporter_errors`` (a failed attempt within the hour), ``exporter_failures_depth`` and
     ``schedule_dead_letters_depth`` (a dead letter waits), ``no_export_this_week`` (no successful run
@@ -38,24 +77,19 @@ class ExporterAlarms(Construct):
         super().__init__(scope, id_)
         self.prefix = resource_prefix(environment)
         self.notify = [alarms_topic_arn]
-        CloudwatchMetricAlarm(
+        breach_alarm(
             self,
             "exporter_errors",
-            alarm_name=f"{self.prefix}-exporter-errors",
-            alarm_description=(
+            name=f"{self.prefix}-exporter-errors",
+            description=(
                 "The exporter failed (each failed attempt counts). Runbook: docs/runbook.md#exportererrors"
             ),
+            notify=self.notify,
             namespace="AWS/Lambda",
-            metric_name="Errors",
+            metric="Errors",
             dimensions={"FunctionName": function.function_name},
             statistic="Sum",
             period=3600,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=self.notify,
-            ok_actions=self.notify,
         )
         self._dead_letters(
             "exporter_failures_depth", failures, "a run failed after Lambda's retries", "exporterfailures"
@@ -69,22 +103,17 @@ class ExporterAlarms(Construct):
         self._no_export_this_week(function)
 
     def _dead_letters(self, id_: str, queue: SqsQueue, what: str, anchor: str) -> None:
-        CloudwatchMetricAlarm(
+        breach_alarm(
             self,
             id_,
-            alarm_name=f"{self.prefix}-{id_.replace('_', '-')}",
-            alarm_description=f"Dead letters waiting: {what}. Runbook: docs/runbook.md#{anchor}",
+            name=f"{self.prefix}-{id_.replace('_', '-')}",
+            description=f"Dead letters waiting: {what}. Runbook: docs/runbook.md#{anchor}",
+            notify=self.notify,
             namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
+            metric="ApproximateNumberOfMessagesVisible",
             dimensions={"QueueName": queue.name},
             statistic="Maximum",
             period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=self.notify,
-            ok_actions=self.notify,
         )
 
     def _no_export_this_week(self, function: LambdaFunction) -> None:

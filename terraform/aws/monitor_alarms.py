@@ -16,6 +16,7 @@ from exporter.judge import SERVICE as EXPORTER_SERVICE  # the exporter's metrics
 from exporter.judge import SUSPECT_WEEK
 from monitor.conditions import CONDITIONS, NAMESPACE, NO_INTAKE, RUNS, SERVICE, UNAVAILABLE
 from salesflow.config import Environment
+from terraform.aws.alarms import breach_alarm
 from terraform.stacks.common import resource_prefix
 
 __all__ = ["EXPORTER_SERVICE", "SUSPECT_WEEK", "MonitorAlarms"]
@@ -76,43 +77,36 @@ class MonitorAlarms(Construct):
     ) -> None:
         """``runs`` consecutive periods of one monitor run each; the threshold is 1 run's breach."""
         name = kebab(metric).removeprefix("monitor-")
-        self.alarms[metric] = CloudwatchMetricAlarm(
+        self.alarms[metric] = breach_alarm(
             self,
             f"monitor_{name.replace('-', '_')}",
-            alarm_name=f"{self.prefix}-monitor-{name}",
-            alarm_description=f"{description}. Runbook: docs/runbook.md#{metric.lower()}",
+            name=f"{self.prefix}-monitor-{name}",
+            description=f"{description}. Runbook: docs/runbook.md#{metric.lower()}",
+            notify=self.notify,
             namespace=NAMESPACE,
-            metric_name=metric,
+            metric=metric,
             dimensions={"Environment": self.environment.name, "service": SERVICE},
             statistic=statistic,
             period=self.period,
-            evaluation_periods=runs,
-            datapoints_to_alarm=runs,
-            threshold=1,
-            comparison_operator=comparison,
-            treat_missing_data=missing,
-            alarm_actions=self.notify,
-            ok_actions=self.notify,
+            runs=runs,
+            datapoints=runs,
+            comparison=comparison,
+            missing=missing,
         )
 
     def _suspect_week(self) -> None:
-        self.alarms[SUSPECT_WEEK] = CloudwatchMetricAlarm(
+        self.alarms[SUSPECT_WEEK] = breach_alarm(
             self,
             "exporter_suspect_week",
-            alarm_name=f"{self.prefix}-exporter-suspect-week",
-            alarm_description=(
+            name=f"{self.prefix}-exporter-suspect-week",
+            description=(
                 "The exported week has far fewer lines or orders than the previous weeks' median, or none: "
                 f"exported and marked suspect. Runbook: docs/runbook.md#{SUSPECT_WEEK.lower()}"
             ),
+            notify=self.notify,
             namespace=NAMESPACE,
-            metric_name=SUSPECT_WEEK,
+            metric=SUSPECT_WEEK,
             dimensions={"Environment": self.environment.name, "service": EXPORTER_SERVICE},
             statistic="Maximum",
             period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=self.notify,
-            ok_actions=self.notify,
         )
