@@ -25,26 +25,34 @@ class _Body:
         yield self.data
 
 
-def fail_requests(client, operation: str, failing: set[int]) -> list[int]:
-    """Answer the given attempts (1-based, counting retries) of ``operation`` with HTTP 503 SlowDown."""
+# S3's transient errors: a 500 InternalError (botocore's standard mode backs off from 50 ms) and a
+# throttling 503 SlowDown (it backs off from 1 s, up to ~15 s over five tries: kept for a short failure).
+INTERNAL_ERROR = (500, "InternalError")
+SLOW_DOWN = (503, "SlowDown")
+
+
+def fail_requests(
+    client, operation: str, failing: set[int], error: tuple[int, str] = INTERNAL_ERROR
+) -> list[int]:
+    """Answer the given attempts (1-based, counting retries) of ``operation`` with an S3 error."""
     attempts: list[int] = []
+    status, code = error
 
     def before_send(request, **_kwargs):
         attempts.append(len(attempts) + 1)
         if attempts[-1] in failing:
-            body = b"<Error><Code>SlowDown</Code><Message>injected by the test</Message></Error>"
-            return AWSResponse(request.url, 503, {}, _Body(body))
+            body = f"<Error><Code>{code}</Code><Message>injected by the test</Message></Error>".encode()
+            return AWSResponse(request.url, status, {}, _Body(body))
         return None
 
     client.meta.events.register(f"before-send.s3.{operation}", before_send)
     return attempts
 
 
-@pytest.mark.slow  # standard-mode retry back-off: about 15 s
 def test_copy_failure_leaves_no_manifest_and_no_reports_then_a_retry_succeeds(shared_target) -> None:
     clients = shared_target.clients()
     attempts = fail_requests(clients.s3, "CopyObject", failing=set(range(2, 100)))  # 2nd copy, every retry
-    with pytest.raises(PublishError, match=r"failed while publishing .*product_demand\.csv.*SlowDown"):
+    with pytest.raises(PublishError, match=r"failed while publishing .*product_demand\.csv.*InternalError"):
         shared_target.export("2026-W46", clients=clients)
     assert len(attempts) >= 1 + 5, "the first copy succeeded, the second was retried (standard mode: 5 tries)"
     assert shared_target.objects() == {}, "no manifest, no report, no staging object is left"
@@ -56,7 +64,6 @@ def test_copy_failure_leaves_no_manifest_and_no_reports_then_a_retry_succeeds(sh
     assert len(shared_target.inbox.messages()) == 1
 
 
-@pytest.mark.slow  # standard-mode retry back-off: about 15 s
 def test_manifest_failure_removes_the_reports_this_run_published(shared_target) -> None:
     clients = shared_target.clients()
     # PutObject: 5 staged CSVs (attempts 1-5), then the manifest (6 and its retries).
@@ -66,7 +73,6 @@ def test_manifest_failure_removes_the_reports_this_run_published(shared_target) 
     assert shared_target.objects() == {}
 
 
-@pytest.mark.slow  # standard-mode retry back-off: about 15 s
 def test_failure_while_staging_keeps_the_previous_complete_export(shared_target) -> None:
     shared_target.export("2026-W46")
     complete = shared_target.objects()
@@ -79,7 +85,7 @@ def test_failure_while_staging_keeps_the_previous_complete_export(shared_target)
 
 def test_a_transient_s3_error_is_retried(shared_target) -> None:
     clients = shared_target.clients()
-    attempts = fail_requests(clients.s3, "PutObject", failing={1, 4})
+    attempts = fail_requests(clients.s3, "PutObject", failing={1, 4}, error=SLOW_DOWN)
     shared_target.export("2026-W46", clients=clients)
     assert len(attempts) == 8  # 5 CSVs + manifest + 2 retries
     assert "weekly/iso_week=2026-W46/manifest.json" in shared_target.objects()

@@ -120,7 +120,7 @@ def test_a_failed_part_aborts_the_upload_and_leaves_nothing(shared_target, small
         config=Config(retries={"mode": "standard", "max_attempts": 2}),
     )
     attempts = fail_requests(s3, "UploadPart", failing=set(range(2, 100)))
-    with pytest.raises(PublishError, match=r"while staging .*order_lines\.csv.*SlowDown"):
+    with pytest.raises(PublishError, match=r"while staging .*order_lines\.csv.*InternalError"):
         shared_target.export("2026-W46", clients=Clients(s3, None), limits=SMALL)
     assert len(attempts) >= 1 + 2, "the first part went up, the second was tried again"
     assert shared_target.objects() == complete, "the previous export is untouched, nothing is staged"
