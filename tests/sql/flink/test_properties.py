@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
 from conftest import BASE_MS, PEPPER, OrderFactory
+from pyflink.java_gateway import get_gateway
 
 from salesflow.config import Environment
 from salesflow.sql.harness import FlinkHarness
@@ -51,3 +53,13 @@ def test_a_cutover_version_starts_from_its_timestamp(
     run = harness.run(dev, records, statements=statements)
     assert run.input.before_start == 1
     assert run.orders_out == {"SO-OLD", "SO-NEW"}  # the bounded duplicate window of a cutover
+
+
+def test_the_local_jvm_runs_with_the_harness_options(harness: FlinkHarness, dev: Environment) -> None:
+    """The JVM PyFlink started for this session got the harness's options (C1 only, serial GC), or the
+    caller's own JVM_ARGS."""
+    harness.explain(dev, pepper=PEPPER)  # the JVM is up (started by this or an earlier test)
+    jvm = get_gateway().jvm
+    arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    expected = os.environ["JVM_ARGS"].split()
+    assert expected and set(expected) <= set(arguments)
