@@ -13,7 +13,7 @@ FLINK_VENV := .venv-flink
 PY := $(VENV)/bin/python
 FLINK_PY := $(FLINK_VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
-VENV_BYTECODE := $(VENV)/.bytecode
+VENV_BYTECODE := $(VENV)/.bytecode $(FLINK_VENV)/.bytecode $(CHECKOV_VENV)/.bytecode
 SYNTH_OUT := terraform/cdktf.out
 export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
@@ -42,12 +42,12 @@ $(CHECKOV_VENV)/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock | uv
 	@touch $@
 
 # PYTHONDONTWRITEBYTECODE=1 keeps __pycache__ out of the tree, but then every Python process (each pytest-xdist
-# worker, each `python -m exporter` or CLI subprocess, each synth) compiled every library it imports again:
-# ~14 s of CPU for an exporter test worker, ~30 s for a synth (cdktf's ~230 MB of bindings). Compile the
-# environment's libraries once per sync instead (~70 s of CPU, once).
-$(VENV_BYTECODE): $(VENV)/.synced
-	@site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	$(PY) -m compileall -q -j 0 "$$site" >/dev/null
+# worker, each `python -m exporter` or CLI subprocess, each synth, each checkov or local Flink run) compiled every
+# library it imports again: ~14 s of CPU for an exporter test worker, ~30 s for a synth (cdktf's ~230 MB of
+# bindings), ~6 s for a checkov run. Compile each environment's libraries once per sync instead.
+%/.bytecode: %/.synced
+	@site=$$($*/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	$*/bin/python -m compileall -q -j 0 "$$site" >/dev/null
 	@touch $@
 
 setup: $(VENV)/.synced $(FLINK_VENV)/.synced $(CHECKOV_VENV)/.synced $(VENV_BYTECODE) ## Install uv if missing and create the environments
