@@ -13,11 +13,15 @@ FLINK_VENV := .venv-flink
 PY := $(VENV)/bin/python
 FLINK_PY := $(FLINK_VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
-VENV_BYTECODE := $(VENV)/.bytecode $(FLINK_VENV)/.bytecode $(CHECKOV_VENV)/.bytecode
+PYCACHE := $(abspath .salesflow/cache/pycache)
+VENV_BYTECODE := $(PYCACHE)/$(VENV).compiled $(PYCACHE)/$(FLINK_VENV).compiled $(PYCACHE)/$(CHECKOV_VENV).compiled
 SYNTH_OUT := terraform/cdktf.out
 export UV_PYTHON := 3.11
 export UV_PYTHON_DOWNLOADS := never
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode goes to a cache outside the tree (no __pycache__ beside the sources, none in a Lambda zip), and it
+# is written even where the caller's environment says not to.
+export PYTHONPYCACHEPREFIX := $(PYCACHE)
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter lint-workflows bootstrap doctor
 
@@ -41,11 +45,12 @@ $(CHECKOV_VENV)/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock | uv
 	UV_PROJECT_ENVIRONMENT=$(abspath $(CHECKOV_VENV)) $(UV) sync --locked --project tools/checkov
 	@touch $@
 
-# PYTHONDONTWRITEBYTECODE=1 keeps __pycache__ out of the tree, but then every Python process (each pytest-xdist
-# worker, each `python -m exporter` or CLI subprocess, each synth, each checkov or local Flink run) compiled every
-# library it imports again: ~14 s of CPU for an exporter test worker, ~30 s for a synth (cdktf's ~230 MB of
-# bindings), ~6 s for a checkov run. Compile each environment's libraries once per sync instead.
-%/.bytecode: %/.synced
+# Every Python process (each pytest-xdist worker, each `python -m exporter` or CLI subprocess, each synth,
+# each checkov or local Flink run) reads its bytecode from $(PYCACHE), so none compiles what another already
+# did: pytest's rewritten test modules (~6 s a worker), a synth's cdktf bindings (~30 s once), a checkov run's
+# libraries (~6 s). Each environment's libraries are compiled once per sync, in parallel, so the first test
+# run's processes do not all compile the same files at once.
+$(PYCACHE)/%.compiled: %/.synced
 	@site=$$($*/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	$*/bin/python -m compileall -q -j 0 "$$site" >/dev/null
 	@touch $@

@@ -127,7 +127,9 @@ def test_bootstrap_from_zero_moves_its_state_into_the_bucket_it_creates(
     cli_config = tmp_path / "terraformrc"
     cli_config.write_text("")
     env = {
-        key: value for key, value in os.environ.items() if key.startswith(("AWS_", "PATH", "HOME", "LANG"))
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith(("AWS_", "PATH", "HOME", "LANG", "PYTHON"))
     }
     env |= {"TF_CLI_CONFIG_FILE": str(cli_config)}
     aws_stack = _aws_stack_forgets_the_artifact_bucket(tmp_path, env)

@@ -44,7 +44,7 @@ class Repo:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if key.startswith(("AWS_", "PATH", "HOME", "LANG"))
+            if key.startswith(("AWS_", "PATH", "HOME", "LANG", "PYTHON"))
         } | {
             "SALESFLOW": str(Path(sys.executable).parent / "salesflow"),
             "SALESFLOW_SYNTH_DIR": str(self.synth),

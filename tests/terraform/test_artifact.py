@@ -14,7 +14,21 @@ from pathlib import Path
 import pytest
 from infra_support import FIXTURE_MANIFEST, REPO_ROOT
 
-from terraform.artifact import MANIFEST_VARIABLE, ArtifactError, load_exporter_artifact
+# terraform.artifact is imported by each test, not at collection: importing the terraform package loads the
+# AWS provider's bindings (~7 s), which every xdist worker would pay while collecting.
+MANIFEST_VARIABLE = "SALESFLOW_EXPORTER_MANIFEST"
+
+
+def load_exporter_artifact(arch: str):
+    from terraform.artifact import load_exporter_artifact
+
+    return load_exporter_artifact(arch)
+
+
+def _artifact_error() -> type[Exception]:
+    from terraform.artifact import ArtifactError
+
+    return ArtifactError
 
 
 def _manifest(tmp_path: Path, **changes: object) -> Path:
@@ -22,6 +36,12 @@ def _manifest(tmp_path: Path, **changes: object) -> Path:
     path = tmp_path / "artifact.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+def test_the_manifest_variable_is_the_one_terraform_reads() -> None:
+    from terraform.artifact import MANIFEST_VARIABLE as read_by_terraform
+
+    assert read_by_terraform == MANIFEST_VARIABLE
 
 
 def test_source_code_hash_is_what_lambda_reports_for_the_zip(
@@ -49,7 +69,7 @@ def test_source_code_hash_is_what_lambda_reports_for_the_zip(
 def test_missing_manifest_says_to_run_make_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MANIFEST_VARIABLE, raising=False)
     monkeypatch.setattr("terraform.artifact.REPO_ROOT", tmp_path)
-    with pytest.raises(ArtifactError) as error:
+    with pytest.raises(_artifact_error()) as error:
         load_exporter_artifact("arm64")
     assert str(tmp_path / "build" / "exporter" / "artifact-arm64.json") in str(error.value)
     assert "make package" in str(error.value)
@@ -74,7 +94,7 @@ def test_a_manifest_that_does_not_fit_is_rejected(
 ) -> None:
     path = _manifest(tmp_path, **changes)
     monkeypatch.setenv(MANIFEST_VARIABLE, str(path))
-    with pytest.raises(ArtifactError) as error:
+    with pytest.raises(_artifact_error()) as error:
         load_exporter_artifact("arm64")
     assert str(path) in str(error.value)
     assert message in str(error.value)
