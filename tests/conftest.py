@@ -29,8 +29,8 @@ if importlib.util.find_spec("pyflink") is None:
 # module- and session-scoped fixtures are built once: each test module is its own group, and the tests of
 # the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run;
 # tests/cloud/ is one group: one Confluent test server; the analysts' e-mail tests share one e-mail run.
-# Groups are handed out longest first so that no long one starts last; the weights are CPU seconds
-# measured on this machine type. (A scheduler of our own rather than xdist's `xdist_group` marks: with
+# Groups are handed out longest first so that no long one starts last; the weights are seconds measured on
+# this machine type (CPU, or wall time for a group that mostly waits). (A scheduler of our own rather than xdist's `xdist_group` marks: with
 # pytest 9 those marks no longer reach xdist's scheduler.)
 SHARED_GROUPS = {
     "tests/terraform/": "synthesized stacks",
@@ -50,8 +50,9 @@ GROUP_WEIGHTS = {
     "tests/twin/test_demo.py": 25,
     "tests/cloud/": 20,
     "tests/exporter/test_exporter_cli.py": 18,
+    "tests/delivery/test_smoke.py": 16,  # little CPU, but ~25 s of waiting (settle and timeouts)
+    "tests/sql/test_sql_cli.py": 16,  # a local Flink JVM in a subprocess
     "tests/sql/test_sql_lint.py": 12,
-    "tests/sql/test_sql_cli.py": 10,
     "tests/exporter/test_monitor_package.py": 9,
     "tests/exporter/test_exporter_pii.py": 7,
     "tests/delivery/test_bootstrap.py": 6,
