@@ -80,6 +80,7 @@ fmt: setup ## Format Python code
 # fixtures on one worker), the Flink suite runs beside it in its own environment, and so do the linters (their
 # ~10 s no longer hold the suites back); each prints when it is done, and any failure fails `make test`.
 test: setup ## Lint and run every test (slow ones included)
+	@rm -rf $(PYCACHE)/tmp  # bytecode of the last run's temporary checkouts: never read again
 	$(MAKE) --output-sync=target -j3 lint test-main test-flink
 
 test-main: setup
