@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import io
 import itertools
 import json
 import os
@@ -239,8 +240,18 @@ class LocalFolderS3:
     def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:
         self._path(Key).write_bytes(Body)
 
-    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
-        return {"Body": self._path(Key).open("rb")}
+    def get_object(self, Bucket: str, Key: str, Range: str | None = None) -> dict[str, Any]:
+        path = self.root / Key
+        if not path.is_file():  # as S3 answers (the exporter reads earlier weeks' manifests, if any)
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "NoSuchKey", "Message": Key}}, "GetObject")
+        if Range is None:
+            return {"Body": path.open("rb")}
+        first, last = (int(bound) for bound in Range.removeprefix("bytes=").split("-"))
+        with path.open("rb") as handle:
+            handle.seek(first)
+            return {"Body": io.BytesIO(handle.read(last + 1 - first))}
 
     def create_multipart_upload(self, Bucket: str, Key: str, **_: Any) -> dict[str, str]:
         self._path(Key + ".upload").write_bytes(b"")
