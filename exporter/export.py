@@ -21,7 +21,7 @@ import pyarrow as pa
 from pyiceberg.table import Table
 
 from exporter import __version__
-from exporter.aggregates import PAIR_ROWS, Aggregator, PairStore, Spill
+from exporter.aggregates import Aggregator
 from exporter.catalog import load_table, open_catalog
 from exporter.csv_files import CsvWriter
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
@@ -30,6 +30,7 @@ from exporter.judge import emit, judge, previous_manifests
 from exporter.judge import metrics_document as judge_metrics
 from exporter.log import logger
 from exporter.notice import send_email_notice, ses_client
+from exporter.pairs import PAIR_BYTES, PAIR_ROWS, PairStore, Spill
 from exporter.publish import (
     BOTO_CONFIG,
     COPY_THRESHOLD,
@@ -115,7 +116,8 @@ class Limits:
     """Sizes that bound an export's memory and shape its S3 calls (tests make them small)."""
 
     slice_rows: int = SLICE_ROWS  # rows read and processed at once
-    pair_rows: int = PAIR_ROWS  # distinct-customer pairs grouped at once (more: spilled to S3)
+    pair_rows: int = PAIR_ROWS  # distinct-customer pairs counted at once (the week's are partitioned)
+    pair_bytes: int = PAIR_BYTES  # distinct-customer pairs held in memory (more: spilled to S3)
     part_size: int = DEFAULT_PART_SIZE  # multipart upload part size of a streamed CSV
     copy_threshold: int = COPY_THRESHOLD  # server-side copies above this size are multipart copies
 
@@ -256,7 +258,7 @@ def _write_reports(
     order, so the concatenation is the week's sorted listing); aggregates fold each slice on a side thread
     while the listing's CSV of the same slice is rendered, and are written at the end."""
     written = Written()
-    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill)
+    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill, limits.pair_bytes)
     aggregators = {spec.name: Aggregator(spec, pairs) for spec in specs if not spec.is_listing}
     listings = {
         spec.name: (
@@ -288,6 +290,7 @@ def _write_reports(
                     del projected, order
             for future in folding:
                 future.result()
+            pairs.end_slice()
             del lines, codes
             _release_memory()
     logger.info(
@@ -301,6 +304,7 @@ def _write_reports(
             "orders": written.orders,
             "duplicates_dropped": written.dropped,
             "pair_partitions": pairs.partitions,
+            "pair_slices_spilled": pairs.spilled_slices,
         },
     )
     for spec in specs:
