@@ -32,6 +32,7 @@ from exporter.reports import (
 # Columns whose values never span two slices: every line of an order shares its order_time.
 SLICE_LOCAL = frozenset({"order_id"})
 _MERGE = {"count": "sum", "sum": "sum", "count_distinct": "sum", "min": "min", "max": "max"}
+_LINES = "__lines"  # a partial's line count (not a report column)
 # Combined codes stay below this, so a product of spans never overflows int64.
 _WIDEST = 1 << 62
 
@@ -91,7 +92,8 @@ class Aggregator:
         aggregations: list[tuple[Any, str]] = [
             ([], "count_all") if metric.op == "count" else (metric.column, metric.op) for metric in merged
         ]
-        grouped = coded.group_by(group, use_threads=False).aggregate(aggregations)
+        # (and the lines: a report without group_by or merged metrics still has its one row)
+        grouped = coded.group_by(group, use_threads=False).aggregate([*aggregations, ([], "count_all")])
         columns: dict[str, Any] = {
             name: _decode(codes, name, name in ordered, grouped.column(name)) for name in group
         }
@@ -100,6 +102,7 @@ class Aggregator:
             if metric.op in {"min", "max"}:
                 result = _decode(codes, metric.column, True, result)
             columns[metric.name] = result
+        columns[_LINES] = grouped.column(len(group) + len(merged))
         self.partials.append(pa.table(columns))
         if len(self.partials) >= 16:
             self.partials = [self._merge(self.partials)]
@@ -179,11 +182,12 @@ class Aggregator:
         table = pa.concat_tables(partials, promote_options="permissive")
         merged = [metric for metric in self.spec.metrics if self._merged(metric)]
         grouped = table.group_by(self.group, use_threads=False).aggregate(
-            [(metric.name, _MERGE[metric.op]) for metric in merged]
+            [*((metric.name, _MERGE[metric.op]) for metric in merged), (_LINES, "sum")]
         )
         columns = {name: grouped.column(name) for name in self.group}
         for index, metric in enumerate(merged):
             columns[metric.name] = grouped.column(len(self.group) + index)
+        columns[_LINES] = grouped.column(len(self.group) + len(merged))
         return pa.table(columns)
 
     def result(self) -> pa.Table:

@@ -304,7 +304,7 @@ def _write_reports(
             "orders": written.orders,
             "duplicates_dropped": written.dropped,
             "pair_partitions": pairs.partitions,
-            "pair_slices_spilled": pairs.spilled_slices,
+            "pair_objects_spilled": len(spill.written),
         },
     )
     for spec in specs:

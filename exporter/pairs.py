@@ -180,7 +180,6 @@ class PairStore:
         self.spill = spill
         self.budget = budget
         self.flows: dict[str, Flow] = {}
-        self.spilled_slices = 0
         self._slice: dict[str, tuple[pa.Array, dict[str, pa.Table]]] = {}
         self._pieces: dict[str, list[Piece]] = {}
         self._counts: dict[str, dict[int, int]] | None = None
@@ -205,7 +204,6 @@ class PairStore:
         if self.spill is not None and sum(piece.nbytes for piece in held) > self.budget:
             for piece in held:
                 piece.spill_to(self.spill)
-            self.spilled_slices += len(held)
 
     def counts(self, metric: str) -> dict[int, int]:
         """A registered metric's count per group id (all of them are counted on the first call)."""
