@@ -4,6 +4,7 @@ non-additive metric the reports can declare."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 
@@ -52,7 +53,7 @@ def _week(orders: int = 600, seed: int = 7) -> list[pa.Table]:
     cuts = sorted(rng.sample(range(1, orders), 6))
     starts = [rows["order_id"].index(f"o{cut}") for cut in cuts]
     bounds = [0, *starts, lines.num_rows]
-    return [lines.slice(low, high - low) for low, high in zip(bounds, bounds[1:], strict=False)]
+    return [lines.slice(low, high - low) for low, high in itertools.pairwise(bounds)]
 
 
 @pytest.fixture
