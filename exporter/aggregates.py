@@ -78,8 +78,8 @@ class Aggregator:
         return f"{self.spec.name}.{metric.name}"
 
     def add(self, lines: pa.Table, codes: ColumnCodes) -> None:
-        if self.empty_lines is None:
-            self.empty_lines = lines.slice(0, 0)
+        if self.empty_lines is None:  # (the schema only: a slice of the lines would keep all their buffers)
+            self.empty_lines = lines.schema.empty_table()
         if lines.num_rows == 0:
             return
         spec, group, ordered = self.spec, self.group, self.ordered

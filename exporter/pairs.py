@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 # Pair rows per partition (about): a partition is counted at once, so this bounds the counting's memory.
 PAIR_ROWS = 1 << 20
 # Bytes of pairs held in memory; beyond them the held slices go to S3.
-PAIR_BYTES = 96 << 20
+PAIR_BYTES = 64 << 20
 # Partitions fetched while the one before is counted (ranged GETs, one per slice).
 FETCH_THREADS = 4
 
