@@ -157,8 +157,7 @@ class Aggregator:
             spans.append(len(values))
         if _span(spans) >= _WIDEST:  # too many group values to mix into one int64: number the rows' groups
             group_key, spans = pc.dictionary_encode(group_key).indices.cast(pa.int64()), []
-        encoded = pc.dictionary_encode(group_key)
-        distinct = encoded.dictionary
+        distinct, row_group = _distinct(group_key, _span(spans) if spans else None)
         if spans:  # the key mixes the group columns' codes: split it back
             parts, rest = [], distinct
             for span in reversed(spans):
@@ -176,7 +175,7 @@ class Aggregator:
                 ordered = name in self.ordered
                 decoded.append(_decode(codes, name, ordered, codes.get(name, ordered)[0].take(first)))
         ids = [self.groups.setdefault(key, len(self.groups)) for key in _row_keys(decoded, len(distinct))]
-        return pa.array(ids, pa.int64()).take(encoded.indices)
+        return pa.array(ids, pa.int64()).take(row_group)
 
     def _merge(self, partials: list[pa.Table]) -> pa.Table:
         table = pa.concat_tables(partials, promote_options="permissive")
@@ -212,6 +211,18 @@ class Aggregator:
                     columns[metric.numerator], columns[metric.denominator], metric.scale
                 )
         return sorted_report(spec, columns)
+
+
+def _distinct(keys: pa.Array, span: int | None) -> tuple[pa.Array, pa.Array]:
+    """The distinct ``keys`` and, per row, the position of its key among them. Keys known to lie in
+    ``[0, span)`` for a span not much wider than the rows are found by scattering the rows over the span
+    (linear, no hash table: see reports.count_distinct_codes)."""
+    if span is None or span > 4 * len(keys):
+        encoded = pc.dictionary_encode(keys)
+        return encoded.dictionary, encoded.indices
+    seen = pc.is_valid(pc.inverse_permutation(keys, max_index=span - 1, output_type=pa.int32()))
+    position = pc.subtract(pc.cumulative_sum(seen.cast(pa.int32())), 1)  # key -> place among the distinct
+    return pc.indices_nonzero(seen).cast(pa.int64()), position.take(keys)
 
 
 def _span(spans: list[int]) -> int:

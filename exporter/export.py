@@ -256,7 +256,8 @@ def _write_reports(
 ) -> Written:
     """Every report from the week's slices: listings stream to staging as the slices come (in order_time
     order, so the concatenation is the week's sorted listing); aggregates fold each slice on a side thread
-    while the listing's CSV of the same slice is rendered, and are written at the end."""
+    while the listing's CSV of the same slice is rendered and the next slice is read (so at most two
+    slices are alive), and are written at the end."""
     written = Written()
     pairs = PairStore(-(-plan.rows // limits.pair_rows), spill, limits.pair_bytes)
     aggregators = {spec.name: Aggregator(spec, pairs) for spec in specs if not spec.is_listing}
@@ -268,7 +269,7 @@ def _write_reports(
         for spec in specs
         if spec.is_listing
     }
-    slices = 0
+    slices, folding = 0, []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aggregate") as side:
         for rows, files_read in read_slices(plan, max_workers, limits.slice_rows):
             slices += 1
@@ -282,17 +283,19 @@ def _write_reports(
             written.dropped += dropped
             written.lines += lines.num_rows
             written.orders += codes.count_distinct("order_id") if lines.num_rows else 0
+            for future in folding:  # the slice before, folded while this one was read
+                future.result()
             folding = [side.submit(aggregator.add, lines, codes) for aggregator in aggregators.values()]
+            folding.append(side.submit(pairs.end_slice))  # (the side thread runs its tasks in order)
             for spec in specs:
                 if spec.is_listing:
                     projected, order = compute_listing(spec, lines)
                     listings[spec.name][1].write(projected, order)
                     del projected, order
-            for future in folding:
-                future.result()
-            pairs.end_slice()
             del lines, codes
             _release_memory()
+        for future in folding:
+            future.result()
     logger.info(
         "week read",
         extra={
