@@ -66,9 +66,15 @@ def _text_type(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
 def _render(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     kind = column.type
     if pa.types.is_dictionary(kind):
+        if _is_text(kind.value_type):  # the CSV writer writes dictionary text as the text itself
+            return column
         column = column.cast(kind.value_type)
         kind = kind.value_type
     if pa.types.is_timestamp(kind):

@@ -21,7 +21,7 @@ import pyarrow as pa
 from pyiceberg.table import Table
 
 from exporter import __version__
-from exporter.aggregates import PAIR_ROWS, Aggregator, PairStore, Spill
+from exporter.aggregates import Aggregator
 from exporter.catalog import load_table, open_catalog
 from exporter.csv_files import CsvWriter
 from exporter.dedup import KEY, TIME, drop_duplicate_lines
@@ -30,6 +30,7 @@ from exporter.judge import emit, judge, previous_manifests
 from exporter.judge import metrics_document as judge_metrics
 from exporter.log import logger
 from exporter.notice import send_email_notice, ses_client
+from exporter.pairs import PAIR_BYTES, PAIR_ROWS, PairStore, Spill
 from exporter.publish import (
     BOTO_CONFIG,
     COPY_THRESHOLD,
@@ -115,7 +116,8 @@ class Limits:
     """Sizes that bound an export's memory and shape its S3 calls (tests make them small)."""
 
     slice_rows: int = SLICE_ROWS  # rows read and processed at once
-    pair_rows: int = PAIR_ROWS  # distinct-customer pairs grouped at once (more: spilled to S3)
+    pair_rows: int = PAIR_ROWS  # distinct-customer pairs counted at once (the week's are partitioned)
+    pair_bytes: int = PAIR_BYTES  # distinct-customer pairs held in memory (more: spilled to S3)
     part_size: int = DEFAULT_PART_SIZE  # multipart upload part size of a streamed CSV
     copy_threshold: int = COPY_THRESHOLD  # server-side copies above this size are multipart copies
 
@@ -254,9 +256,10 @@ def _write_reports(
 ) -> Written:
     """Every report from the week's slices: listings stream to staging as the slices come (in order_time
     order, so the concatenation is the week's sorted listing); aggregates fold each slice on a side thread
-    while the listing's CSV of the same slice is rendered, and are written at the end."""
+    while the listing's CSV of the same slice is rendered and the next slice is read (so at most two
+    slices are alive), and are written at the end."""
     written = Written()
-    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill)
+    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill, limits.pair_bytes)
     aggregators = {spec.name: Aggregator(spec, pairs) for spec in specs if not spec.is_listing}
     listings = {
         spec.name: (
@@ -266,7 +269,7 @@ def _write_reports(
         for spec in specs
         if spec.is_listing
     }
-    slices = 0
+    slices, folding = 0, []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aggregate") as side:
         for rows, files_read in read_slices(plan, max_workers, limits.slice_rows):
             slices += 1
@@ -280,16 +283,19 @@ def _write_reports(
             written.dropped += dropped
             written.lines += lines.num_rows
             written.orders += codes.count_distinct("order_id") if lines.num_rows else 0
+            for future in folding:  # the slice before, folded while this one was read
+                future.result()
             folding = [side.submit(aggregator.add, lines, codes) for aggregator in aggregators.values()]
+            folding.append(side.submit(pairs.end_slice))  # (the side thread runs its tasks in order)
             for spec in specs:
                 if spec.is_listing:
                     projected, order = compute_listing(spec, lines)
                     listings[spec.name][1].write(projected, order)
                     del projected, order
-            for future in folding:
-                future.result()
             del lines, codes
             _release_memory()
+        for future in folding:
+            future.result()
     logger.info(
         "week read",
         extra={
@@ -301,6 +307,7 @@ def _write_reports(
             "orders": written.orders,
             "duplicates_dropped": written.dropped,
             "pair_partitions": pairs.partitions,
+            "pair_objects_spilled": len(spill.written),
         },
     )
     for spec in specs:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyiceberg.conversions import from_bytes
 from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, GreaterThanOrEqual, LessThan
 from pyiceberg.io.pyarrow import ArrowScan, schema_to_pyarrow
@@ -78,9 +79,25 @@ def _contiguous(batches: list[pa.RecordBatch], pool: Executor) -> pa.Table:
 
     def concatenate(index: int) -> pa.Array:
         chunks, pending[index] = pending[index], []
-        return pa.concat_arrays(chunks)
+        column = pa.concat_arrays(chunks)
+        return _used_entries(column) if pa.types.is_dictionary(column.type) else column
 
     return pa.Table.from_arrays(list(pool.map(concatenate, range(len(schema)))), schema=schema)
+
+
+def _used_entries(column: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The column with only the dictionary entries its rows use (a file's dictionary also holds the values
+    of rows the row filter dropped or a later slice reads), in linear time: no hashing."""
+    size = len(column.dictionary)
+    if size == 0:
+        return column
+    seen = pc.inverse_permutation(column.indices, max_index=size - 1, output_type=pa.int32())
+    used = pc.is_valid(seen)
+    if seen.null_count == 0:
+        return column
+    position = pc.subtract(pc.cumulative_sum(used.cast(pa.int32())), 1)  # old entry -> new entry
+    indices = position.take(column.indices).cast(column.type.index_type)
+    return pa.DictionaryArray.from_arrays(indices, column.dictionary.filter(used))
 
 
 def _with_dictionaries(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
@@ -117,9 +134,11 @@ def _bounded(
 # --- the week in time slices (bounded memory) -------------------------------------------------------------
 
 # Rows per slice: a slice is read, deduplicated, sorted and aggregated at once, so it bounds the memory of
-# an export whatever the week's size. A data file with more rows than this is read once per slice it
-# spans (each read keeps only that slice's rows), which costs read time but never memory.
-SLICE_ROWS = 1 << 20
+# an export whatever the week's size. A data file spanning several slices is read once and its rows of
+# later slices wait in memory, if it holds at most CARRY_SLICES slices' rows; a larger file is read once
+# per slice it spans (each read keeps only that slice's rows), which costs read time but never memory.
+SLICE_ROWS = 1 << 18
+CARRY_SLICES = 4
 
 
 @dataclass(frozen=True)
@@ -240,35 +259,75 @@ def read_slices(
     plan: WeekPlan, max_workers: int, slice_rows: int = SLICE_ROWS
 ) -> Iterator[tuple[pa.Table, int]]:
     """The window's rows as (table, files read) per time slice, in order_time order; slices never share
-    an order_time, so rows that share one (an order's lines, a line's duplicates) meet in one slice."""
+    an order_time, so rows that share one (an order's lines, a line's duplicates) meet in one slice.
+
+    A file that spans several slices is read once, at the first, when it holds at most ``CARRY_SLICES``
+    slices' rows: its rows of later slices wait in memory (bounded by the file) until their slice. A
+    larger one is read once per slice it spans, keeping that slice's rows."""
     bounds = slice_bounds(plan, slice_rows)
     time_type = plan.empty.schema.field(TIME_COLUMN).type
+    carried: dict[str, list[pa.RecordBatch]] = {}  # a file's rows of later slices
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="iceberg-read") as pool:
         for low, high in bounds:
             files = [f for f in plan.files if f.low < high and f.high >= low]
-            inside = plan.scan(AlwaysTrue())
-            cut = plan.scan(
-                And(
-                    GreaterThanOrEqual(TIME_COLUMN, _literal(low, time_type)),
-                    LessThan(TIME_COLUMN, _literal(high, time_type)),
-                )
+            inside, cut, onward = (
+                plan.scan(AlwaysTrue()),
+                plan.scan(_window(low, high, time_type)),
+                plan.scan(_window(low, plan.end, time_type)),
             )
+            limit = pa.scalar(_moment(high), time_type)
+            reads = [0]
 
             def read(
                 planned: PlannedFile,
                 low: int = low,
                 high: int = high,
-                inside: ArrowScan = inside,
-                cut: ArrowScan = cut,
+                scans: tuple[ArrowScan, ArrowScan, ArrowScan] = (inside, cut, onward),
+                limit: pa.Scalar = limit,
+                reads: list[int] = reads,
             ) -> list[pa.RecordBatch]:
-                whole = planned.inside_window and low <= planned.low and planned.high < high
-                chosen = inside if whole else cut
-                return [batch for batch in chosen.to_record_batches([planned.task]) if batch.num_rows]
+                path = planned.task.file.file_path
+                if path in carried:
+                    return _keep_later(carried, path, carried.pop(path), limit)
+                reads[0] += 1
+                if planned.inside_window and low <= planned.low and planned.high < high:
+                    return _read(scans[0], planned)  # the whole file is in this slice
+                if planned.high >= high and planned.rows <= CARRY_SLICES * slice_rows:
+                    return _keep_later(carried, path, _read(scans[2], planned), limit)
+                return _read(scans[1], planned)
 
             batches = list(_bounded(pool, read, files, max_workers))
-            yield (_contiguous(batches, pool) if batches else plan.empty), len(files)
+            yield (_contiguous(batches, pool) if batches else plan.empty), reads[0]
+
+
+def _read(scan: ArrowScan, planned: PlannedFile) -> list[pa.RecordBatch]:
+    return [batch for batch in scan.to_record_batches([planned.task]) if batch.num_rows]
+
+
+def _keep_later(
+    carried: dict[str, list[pa.RecordBatch]], path: str, batches: list[pa.RecordBatch], limit: pa.Scalar
+) -> list[pa.RecordBatch]:
+    """The batches' rows before ``limit`` (order_time); the others are carried for the next slices."""
+    now, later = [], []
+    for batch in batches:
+        before = pc.less(batch.column(TIME_COLUMN), limit)
+        now.append(batch.filter(before))
+        later.append(batch.filter(pc.invert(before)))
+    later = [batch for batch in later if batch.num_rows]
+    if later:
+        carried[path] = later
+    return [batch for batch in now if batch.num_rows]
+
+
+def _window(low: int, high: int, kind: pa.DataType) -> BooleanExpression:
+    return And(
+        GreaterThanOrEqual(TIME_COLUMN, _literal(low, kind)), LessThan(TIME_COLUMN, _literal(high, kind))
+    )
+
+
+def _moment(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
 def _literal(micros: int, kind: pa.DataType) -> str:
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-    return iso_utc(moment)
+    return iso_utc(_moment(micros))

@@ -282,6 +282,7 @@ class ColumnCodes:
     def __init__(self, lines: pa.Table) -> None:
         self.lines = lines
         self._cache: dict[tuple[str, bool], tuple[pa.ChunkedArray, pa.Array | None]] = {}
+        self._flat: dict[tuple[str, bool], tuple[pa.Array, pa.Array]] = {}
 
     def get(self, name: str, ordered: bool = False) -> tuple[pa.ChunkedArray, pa.Array | None]:
         """(codes, the value of each code), or (the column, None) for a column that is not text."""
@@ -295,6 +296,19 @@ class ColumnCodes:
                 values = values.take(order)
             self._cache[key] = (codes, values)
         return self._cache[key]
+
+    def flat(self, name: str, ordered: bool = False) -> tuple[pa.Array, pa.Array]:
+        """A column as int32 codes into ``values``, with null as the last code (``values`` ends with a
+        null); a column that is not text is encoded here."""
+        key = (name, ordered)
+        if key not in self._flat:
+            column, values = self.get(name, ordered)
+            if values is None:  # not text: its distinct values in this table
+                encoded = pc.dictionary_encode(column).combine_chunks()
+                column, values = pa.chunked_array([encoded.indices]), encoded.dictionary
+            codes = pc.fill_null(column.combine_chunks().cast(pa.int32()), len(values))
+            self._flat[key] = (codes, pa.concat_arrays([values, pa.nulls(1, values.type)]))
+        return self._flat[key]
 
     def count_distinct(self, name: str) -> int:
         """Distinct non-null values of a column (text columns by their codes)."""

@@ -16,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 MiB = 1024 * 1024
 # S3: every part but the last is at least 5 MiB, at most 10,000 parts. 16 MiB parts, doubled every
 # 1,000 parts, reach 10,000 parts only beyond 5 TiB, S3's object size limit.
@@ -50,7 +52,8 @@ class S3Stream:
         self.digest = hashlib.sha256()
         self.size = 0
         self.closed = False
-        self._buffer = bytearray()
+        self._chunks: deque[memoryview | bytes] = deque()
+        self._buffered = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._pending: deque[Future[dict[str, Any]]] = deque()
@@ -61,12 +64,11 @@ class S3Stream:
         view = memoryview(data)
         self.digest.update(view)
         self.size += len(view)
-        self._buffer += view
-        while len(self._buffer) >= self._current_part_size():
-            size = self._current_part_size()
-            part = bytes(self._buffer[:size])
-            del self._buffer[:size]
-            self._submit(part)
+        # Immutable bytes (pyarrow's buffers, bytes) are kept as they are and copied once, into their part.
+        self._chunks.append(view if isinstance(data, (bytes, pa.Buffer)) else bytes(view))
+        self._buffered += len(view)
+        while self._buffered >= self._current_part_size():
+            self._submit(self._take(self._current_part_size()))
         return len(view)
 
     def flush(self) -> None:  # parts are uploaded when full; nothing to do
@@ -79,14 +81,12 @@ class S3Stream:
     def finish(self) -> StreamedObject:
         """Upload what is left and make the object visible; raises (after aborting) on failure."""
         try:
+            rest = self._take(self._buffered)
             if self._upload_id is None:
-                self.s3.put_object(
-                    Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), ContentType=self.content_type
-                )
+                self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=rest, ContentType=self.content_type)
             else:
-                if self._buffer or (not self._parts and not self._pending):
-                    self._submit(bytes(self._buffer))
-                self._buffer = bytearray()
+                if rest or (not self._parts and not self._pending):
+                    self._submit(rest)
                 while self._pending:
                     self._parts.append(self._pending.popleft().result())
                 self.s3.complete_multipart_upload(
@@ -115,6 +115,19 @@ class S3Stream:
                 self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
 
     # --- internals ----------------------------------------------------------------------------------------
+    def _take(self, size: int) -> bytes:
+        """The first ``size`` buffered bytes (all of them when fewer), as one part."""
+        taken, left = [], size
+        while self._chunks and left > 0:
+            chunk = self._chunks.popleft()
+            if len(chunk) > left:
+                self._chunks.appendleft(chunk[left:])
+                chunk = chunk[:left]
+            taken.append(chunk)
+            left -= len(chunk)
+        self._buffered -= size - left
+        return b"".join(taken)
+
     def _current_part_size(self) -> int:
         done = len(self._parts) + len(self._pending)
         return self.part_size << (done // PARTS_PER_DOUBLING)

@@ -22,12 +22,13 @@ from salesflow.twin.lakehouse import append_clean_lines
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KiB = 1024
-# Small enough that the fixture week takes every path a large week takes: 4+ slices, pairs spilled to
-# S3 in several partitions, a CSV in several parts (moto checks the minimum part size), multipart copies.
+# Small enough that the fixture week takes every path a large week takes: 4+ slices, pairs in several
+# partitions spilled to S3 (every slice: no memory budget), a CSV in several parts (moto checks the
+# minimum part size), multipart copies.
 OPERATIONS = ("UploadPart", "UploadPartCopy", "GetObject")
 # A week in a zone other than UTC: its bounds and daily_revenue's local days differ from the UTC ones.
 ZONE = {"WEEK_TIME_ZONE": "Europe/Berlin"}
-SMALL = Limits(slice_rows=400, pair_rows=300, part_size=64 * KiB, copy_threshold=64 * KiB)
+SMALL = Limits(slice_rows=400, pair_rows=300, pair_bytes=0, part_size=64 * KiB, copy_threshold=64 * KiB)
 
 
 def _bench() -> object:
