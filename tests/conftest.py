@@ -30,8 +30,8 @@ if importlib.util.find_spec("pyflink") is None:
 # the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run;
 # tests/cloud/ is one group: one Confluent test server; the analysts' e-mail tests share one e-mail run.
 # Groups are handed out longest first so that no long one starts last; the weights are seconds measured on
-# this machine type (CPU, or wall time for a group that mostly waits). (A scheduler of our own rather than xdist's `xdist_group` marks: with
-# pytest 9 those marks no longer reach xdist's scheduler.)
+# this machine type (CPU, or wall time for a group that mostly waits). (A scheduler of our own rather than
+# xdist's `xdist_group` marks: with pytest 9 those marks no longer reach xdist's scheduler.)
 SHARED_GROUPS = {
     "tests/terraform/": "synthesized stacks",
     "tests/ops/": "synthesized stacks",
