@@ -339,6 +339,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def stage(arch: str, tree: Path, python: str, deployable: Deployable) -> Path:
+    """The files the zip holds, in ``tree``: the pinned wheels, trimmed and stripped, and the sources."""
+    tree.mkdir()
+    install(exported_requirements(deployable), arch, tree, python)
+    trim(tree, deployable)
+    strip_native(tree, arch)
+    add_sources(tree, deployable)
+    return tree
+
+
 def build(
     arch: str,
     out_dir: Path | None = None,
@@ -356,12 +366,7 @@ def build(
     out_dir = out_dir or deployable.build_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{name}-{arch}-", dir=work) as scratch:
-        tree = Path(scratch) / "tree"
-        tree.mkdir()
-        install(exported_requirements(deployable), arch, tree, python)
-        trim(tree, deployable)
-        strip_native(tree, arch)
-        add_sources(tree, deployable)
+        tree = stage(arch, Path(scratch) / "tree", python, deployable)
         temporary = out_dir / f".salesflow-{name}-{arch}.zip.partial"
         unzipped = write_zip(tree, temporary)
     digest = sha256_of(temporary)

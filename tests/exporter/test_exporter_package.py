@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import zipfile
 
 import pytest
@@ -11,13 +13,24 @@ from exporter import package
 
 
 @pytest.mark.slow
-def test_two_builds_give_the_same_bytes_and_the_zip_imports(tmp_path) -> None:
+def test_two_builds_give_the_same_files_and_the_zip_imports(tmp_path) -> None:
+    """The second build stages the same files as the first zip holds; zipping them again would only repeat
+    write_zip, whose bytes depend on the files alone (test_the_zip_depends_only_on_the_files)."""
     python = package.find_python312()
     first = package.build("x86_64", tmp_path / "one", python)
-    second = package.build("x86_64", tmp_path / "two", python)
-    assert first.sha256 == second.sha256
+    second = package.stage("x86_64", tmp_path / "two", python, package.EXPORTER)
     assert first.path.name == f"salesflow-exporter-x86_64-{first.sha256}.zip"
-    assert first.path.read_bytes() == second.path.read_bytes()
+    with zipfile.ZipFile(first.path) as archive:
+        zipped = {
+            info.filename: hashlib.sha256(archive.read(info)).hexdigest() for info in archive.infolist()
+        }
+    staged = {
+        path.relative_to(second).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in second.rglob("*")
+        if path.is_file()
+    }
+    assert sorted(set(zipped) ^ set(staged)) == []
+    assert [name for name in zipped if zipped[name] != staged[name]] == []
     manifest = json.loads((tmp_path / "one" / "artifact-x86_64.json").read_text())
     assert manifest == {
         "file": first.path.name,
@@ -49,6 +62,27 @@ def test_two_builds_give_the_same_bytes_and_the_zip_imports(tmp_path) -> None:
         n.startswith("pyarrow/libarrow_s3.so") for n in names
     )
     assert json.loads(package.smoke_test(first, python))["python"].startswith("3.12")
+
+
+def test_the_zip_depends_only_on_the_files(tmp_path) -> None:
+    """Same files written in another order, with other times and permissions: the same zip bytes; one
+    changed byte: other bytes."""
+    files = {"a.txt": b"alpha", "pkg/__init__.py": b"", "pkg/lib.so": bytes(range(256)) * 64}
+    zips = []
+    for index, order in enumerate((list(files), list(reversed(files)))):
+        tree = tmp_path / f"tree-{index}"
+        for number, name in enumerate(order):
+            path = tree / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[name])
+            path.chmod(0o600 if index else 0o755)
+            os.utime(path, (1_000_000 * (number + index), 2_000_000 * (number + index)))
+        package.write_zip(tree, tmp_path / f"{index}.zip")
+        zips.append((tmp_path / f"{index}.zip").read_bytes())
+    assert zips[0] == zips[1]
+    (tmp_path / "tree-1" / "a.txt").write_bytes(b"alphA")
+    package.write_zip(tmp_path / "tree-1", tmp_path / "changed.zip")
+    assert (tmp_path / "changed.zip").read_bytes() != zips[0]
 
 
 def test_the_strip_check_detects_a_changed_loaded_segment(tmp_path) -> None:
