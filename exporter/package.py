@@ -6,13 +6,15 @@ exporter's and stays here so that the exporter's zip is built exactly as before.
 the monitor's zip follows the same steps with its own lists):
 
 1. Pinned dependencies of uv.lock's ``exporter`` group (``uv export``), installed for CPython 3.12 and
-   the target architecture from manylinux wheels only (``pip --platform ... --only-binary=:all:``),
-   run by python3.12 itself so environment markers are evaluated for the Lambda runtime; the wheels are
-   downloaded once into a local wheelhouse and installed from there.
+   the target architecture from manylinux wheels only: downloaded once into a local wheelhouse by
+   python3.12's pip (``--platform ... --only-binary=:all:``, so environment markers are evaluated for the
+   Lambda runtime), installed from there by ``uv pip install --target`` (the same files as pip's, in a
+   quarter of its CPU time).
 2. Trim what Lambda never imports (see ``TRIM``): pyarrow's Flight, Substrait, Gandiva, CUDA, headers,
    Cython sources and tests; type stubs; symbol tables and debug info of shared objects (``strip``,
    checked to leave every loaded segment byte-identical); botocore service models other than the ones
-   used; the SQL catalog's SQLAlchemy (local runs only); console scripts; pip's RECORD/INSTALLER files.
+   used; the SQL catalog's SQLAlchemy (local runs only); console scripts; the installers' bookkeeping
+   (RECORD, INSTALLER, uv's cache notes and lock file).
    pyarrow's S3 filesystem, dataset, Parquet and ZSTD stay.
 3. Add ``exporter/`` (code and reports.yaml) and zip with sorted entries, a fixed timestamp and fixed
    permissions, so the same inputs give the same SHA-256, which names the artifact.
@@ -51,6 +53,10 @@ PLATFORMS = {
     "arm64": ("manylinux2014_aarch64", "manylinux_2_17_aarch64", "manylinux_2_28_aarch64"),
     "x86_64": ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"),
 }
+UV_PLATFORMS = {
+    "arm64": "aarch64-manylinux_2_28",
+    "x86_64": "x86_64-manylinux_2_28",
+}  # the newest of PLATFORMS
 ELF_MACHINE = {"arm64": 183, "x86_64": 62}  # e_machine: EM_AARCH64, EM_X86_64
 # GNU strip for each target (Debian: binutils for x86_64, binutils-aarch64-linux-gnu for arm64).
 STRIP = {
@@ -70,6 +76,8 @@ TRIM = (
     "*.pyi",
     "*.dist-info/RECORD",
     "*.dist-info/INSTALLER",
+    "*.dist-info/uv_cache.json",
+    ".lock",
     "*.dist-info/REQUESTED",
     "*.dist-info/direct_url.json",
     "pyarrow/include/*",
@@ -190,9 +198,8 @@ def find_python312() -> str:
 def exported_requirements(deployable: Deployable | None = None) -> list[str]:
     """A deployable's group's pinned closure from uv.lock, minus packages the Lambda never loads."""
     deployable = deployable or EXPORTER
-    uv = [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]  # as the Makefile finds it
     done = subprocess.run(
-        [*uv, "export", "--only-group", deployable.group, "--no-hashes", "--no-emit-project", "--frozen",
+        [*_uv(), "export", "--only-group", deployable.group, "--no-hashes", "--no-emit-project", "--frozen",
          "--no-header", "--no-annotate"],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -203,31 +210,35 @@ def exported_requirements(deployable: Deployable | None = None) -> list[str]:
     return [line for line in lines if line.split("==")[0].split(";")[0].strip().lower() not in drop]
 
 
+def _uv() -> list[str]:
+    return [shutil.which("uv")] if shutil.which("uv") else ["python3", "-m", "uv"]  # as the Makefile finds it
+
+
 def install(requirements: list[str], arch: str, target: Path, python: str) -> None:
-    """pip-install the pinned wheels from a local wheelhouse (``.salesflow/cache/wheels``), downloading them
-    into it first when it lacks one (the first build, or a changed lock): a rebuild reads no index (pip
-    spent about half of a build's CPU time parsing PyPI's index pages) and installs the same files."""
+    """Install the pinned wheels from a local wheelhouse (``.salesflow/cache/wheels``) with uv, downloading
+    them into it first with python3.12's pip when it lacks one (the first build, or a changed lock): a
+    rebuild reads no index and installs the same files."""
     requirements_file = target.parent / f"requirements-{arch}.txt"
     requirements_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
     wheels = WHEELHOUSE / f"cp{PYTHON_VERSION.replace('.', '')}-{arch}"
-    platform_args = [arg for tag in PLATFORMS[arch] for arg in ("--platform", tag)]
-    options = [
-        "--quiet", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:",
-        "--implementation", "cp", "--python-version", PYTHON_VERSION, *platform_args,
-        "-r", str(requirements_file),
-    ]  # fmt: skip
-    offline = [python, "-m", "pip", "install", *options, "--no-compile", "--no-index", "--find-links",
-               str(wheels), "--target", str(target)]  # fmt: skip
-    environment = {**os.environ, "PIP_NO_INPUT": "1"}
-    done = subprocess.run(offline, capture_output=True, text=True, check=False, env=environment)
+    offline = [*_uv(), "pip", "install", "--quiet", "--no-deps", "--only-binary", ":all:", "--python", python,
+               "--python-version", PYTHON_VERSION, "--python-platform", UV_PLATFORMS[arch], "--no-index",
+               "--find-links", str(wheels), "--link-mode", "copy", "--target", str(target),
+               "-r", str(requirements_file)]  # fmt: skip
+    done = subprocess.run(offline, capture_output=True, text=True, check=False)
     if done.returncode != 0:  # a wheel is missing from the wheelhouse: fetch the pinned ones, then install
-        fetch = [python, "-m", "pip", "download", *options, "--dest", str(wheels)]
-        fetched = subprocess.run(fetch, capture_output=True, text=True, check=False, env=environment)
+        platform_args = [arg for tag in PLATFORMS[arch] for arg in ("--platform", tag)]
+        fetch = [python, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
+                 "--only-binary=:all:", "--implementation", "cp", "--python-version", PYTHON_VERSION,
+                 *platform_args, "-r", str(requirements_file), "--dest", str(wheels)]  # fmt: skip
+        fetched = subprocess.run(
+            fetch, capture_output=True, text=True, check=False, env={**os.environ, "PIP_NO_INPUT": "1"}
+        )
         if fetched.returncode != 0:
             raise PackageError(f"pip download for {arch} failed:\n{fetched.stderr.strip()}")
-        done = subprocess.run(offline, capture_output=True, text=True, check=False, env=environment)
+        done = subprocess.run(offline, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise PackageError(f"pip install for {arch} failed:\n{done.stderr.strip()}")
+        raise PackageError(f"uv pip install for {arch} failed:\n{done.stderr.strip()}")
 
 
 def trim(tree: Path, deployable: Deployable | None = None) -> int:
