@@ -29,9 +29,11 @@ if importlib.util.find_spec("pyflink") is None:
 # module- and session-scoped fixtures are built once: each test module is its own group, and the tests of
 # the synthesized stacks (tests/terraform/, tests/ops/) are one group: one synthesis, one checkov run;
 # tests/cloud/ is one group: one Confluent test server; the analysts' e-mail tests share one e-mail run.
-# Groups are handed out longest first so that no long one starts last; the weights are seconds measured on
-# this machine type (CPU, or wall time for a group that mostly waits). (A scheduler of our own rather than
-# xdist's `xdist_group` marks: with pytest 9 those marks no longer reach xdist's scheduler.)
+# Groups are handed out heaviest first so that no long one starts last; the weights are seconds measured on
+# this machine type (CPU, or wall time for a group that mostly waits). A group that mostly waits goes first:
+# while the Flink suite runs beside the two workers, a waiting worker leaves its core to the others; later,
+# it would leave a core idle. (A scheduler of our own rather than xdist's `xdist_group` marks: with pytest 9
+# those marks no longer reach xdist's scheduler.)
 SHARED_GROUPS = {
     "tests/terraform/": "synthesized stacks",
     "tests/ops/": "synthesized stacks",
@@ -39,21 +41,21 @@ SHARED_GROUPS = {
     "tests/exporter/test_analyst_": "tests/exporter/test_analyst_",
 }
 GROUP_WEIGHTS = {
-    "synthesized stacks": 70,
+    "tests/delivery/test_smoke.py": 100,  # ~2 s of CPU, ~35 s of waiting for the mock Kafka cluster
+    "synthesized stacks": 78,
     "tests/delivery/test_terraform_stacks.py": 60,
-    "tests/delivery/test_revert_determinism.py": 42,
-    "tests/exporter/test_exporter_package.py": 42,
-    "tests/exporter/test_exporter_run.py": 33,
-    "tests/exporter/test_exporter_streaming.py": 28,
-    "tests/exporter/test_analyst_": 27,
-    "tests/exporter/test_exporter_failures.py": 25,
-    "tests/twin/test_demo.py": 25,
-    "tests/cloud/": 20,
-    "tests/exporter/test_exporter_cli.py": 18,
-    "tests/delivery/test_smoke.py": 16,  # little CPU, but ~25 s of waiting (settle and timeouts)
-    "tests/sql/test_sql_cli.py": 16,  # a local Flink JVM in a subprocess
-    "tests/sql/test_sql_lint.py": 12,
-    "tests/exporter/test_monitor_package.py": 9,
+    "tests/twin/test_demo.py": 45,  # a local Flink JVM and the exporter; waits for the JVM's job
+    "tests/delivery/test_revert_determinism.py": 36,
+    "tests/exporter/test_exporter_package.py": 32,
+    "tests/exporter/test_exporter_run.py": 32,
+    "tests/exporter/test_exporter_failures.py": 24,
+    "tests/exporter/test_exporter_streaming.py": 21,
+    "tests/sql/test_sql_cli.py": 20,  # a local Flink JVM in a subprocess
+    "tests/exporter/test_analyst_": 19,
+    "tests/exporter/test_monitor_package.py": 17,
+    "tests/cloud/": 16,
+    "tests/exporter/test_exporter_cli.py": 14,
+    "tests/sql/test_sql_lint.py": 11,
     "tests/exporter/test_exporter_pii.py": 7,
     "tests/delivery/test_bootstrap.py": 6,
     "tests/events/test_generator.py": 6,
