@@ -15,12 +15,14 @@ What is production text and what is local stand-in:
   TEMPORARY table of the same name and columns writing JSON files, because the local Flink has no
   Confluent connector (``DISTRIBUTED BY`` is left out: a filesystem sink has no buckets).
 
-One JVM serves a whole process (PyFlink starts it with the first TableEnvironment); every run gets a
-fresh TableEnvironment, catalog and temporary directory. Parallelism is 1 and sources are read in
-file order, so a run is deterministic, late arrivals included: the watermark assigner emits a new
-watermark as soon as event time advanced by more than ``pipeline.auto-watermark-interval`` (200 ms),
-so a first emission that arrives more than the watermark delay behind the newest record is dropped
-exactly as the statement's keep-first dedup does in Confluent Cloud.
+One JVM serves a whole process (PyFlink starts it with the first TableEnvironment), and one Flink
+MiniCluster in it (started with the first session) runs every job, submitted to it over its REST API
+like to a session cluster; every run gets a fresh TableEnvironment, catalog and temporary directory.
+Parallelism is 1 and sources are read in file order, so a run is deterministic, late arrivals
+included: the watermark assigner emits a new watermark as soon as event time advanced by more than
+``pipeline.auto-watermark-interval`` (200 ms), so a first emission that arrives more than the watermark
+delay behind the newest record is dropped exactly as the statement's keep-first dedup does in Confluent
+Cloud.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ AUTO_WATERMARK_INTERVAL = "200 ms"
 # C1 only and the serial collector; PyFlink passes JVM_ARGS to the java command it starts (a JVM_ARGS of the
 # caller's own wins).
 LOCAL_JVM_ARGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# Slots of the shared MiniCluster: a run's jobs run one after another at parallelism 1.
+CLUSTER_SLOTS = 2
 SinkKind = Literal["append", "any"]
 
 
@@ -155,6 +159,39 @@ class FlinkHarness:
             yield _Session(environment, statements, sink, Path(workdir), self.parallelism)
 
 
+_CLUSTER: dict[int, tuple[Any, str, int]] = {}  # id(gateway) -> (the MiniCluster, its REST host and port)
+
+
+def _shared_cluster() -> tuple[str, int]:
+    """The JVM's one MiniCluster, started on first use, as (REST host, port). A job submitted with the
+    default ``execution.target`` (local) starts and stops a MiniCluster of its own: about 1.8 s of JVM CPU
+    per job, 4x what the job itself costs on the suite's small inputs."""
+    from pyflink.java_gateway import get_gateway
+
+    gateway = get_gateway()
+    if id(gateway) not in _CLUSTER:
+        flink = gateway.jvm.org.apache.flink
+        configuration = flink.configuration.Configuration()
+        for key, value in (
+            ("rest.bind-address", "127.0.0.1"),
+            ("rest.address", "127.0.0.1"),
+            ("rest.port", "0"),
+        ):
+            configuration.setString(key, value)
+        cluster = flink.runtime.minicluster.MiniCluster(
+            flink.runtime.minicluster.MiniClusterConfiguration.Builder()
+            .setConfiguration(configuration)
+            .setNumTaskManagers(1)
+            .setNumSlotsPerTaskManager(CLUSTER_SLOTS)
+            .build()
+        )
+        cluster.start()
+        address = cluster.getRestAddress().get()
+        _CLUSTER[id(gateway)] = (cluster, address.getHost(), address.getPort())
+    _cluster, host, port = _CLUSTER[id(gateway)]
+    return host, port
+
+
 class _Session:
     """One TableEnvironment with the environment's catalog, the local raw table and shadow sinks."""
 
@@ -181,6 +218,10 @@ class _Session:
         self.time_zone: dict[str, str] = {}
         self.table_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
         config = self.table_env.get_config()
+        host, port = _shared_cluster()
+        config.set("execution.target", "remote")
+        config.set("rest.address", host)
+        config.set("rest.port", str(port))
         config.set("parallelism.default", str(parallelism))
         config.set("pipeline.auto-watermark-interval", AUTO_WATERMARK_INTERVAL)
         self._create_catalogs()
