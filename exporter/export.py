@@ -286,7 +286,8 @@ def _write_reports(
             for future in folding:  # the slice before, folded while this one was read
                 future.result()
             folding = [side.submit(aggregator.add, lines, codes) for aggregator in aggregators.values()]
-            folding.append(side.submit(pairs.end_slice, lines.num_rows))  # (the side thread runs its tasks in order)
+            # (the side thread runs its tasks in order: the slice's pairs are filed once all are added)
+            folding.append(side.submit(pairs.end_slice, lines.num_rows))
             for spec in specs:
                 if spec.is_listing:
                     projected, order = compute_listing(spec, lines)
