@@ -259,7 +259,7 @@ def _write_reports(
     while the listing's CSV of the same slice is rendered and the next slice is read (so at most two
     slices are alive), and are written at the end."""
     written = Written()
-    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill, limits.pair_bytes)
+    pairs = PairStore(-(-plan.rows // limits.pair_rows), spill, limits.pair_bytes, plan.rows)
     aggregators = {spec.name: Aggregator(spec, pairs) for spec in specs if not spec.is_listing}
     listings = {
         spec.name: (
@@ -286,7 +286,8 @@ def _write_reports(
             for future in folding:  # the slice before, folded while this one was read
                 future.result()
             folding = [side.submit(aggregator.add, lines, codes) for aggregator in aggregators.values()]
-            folding.append(side.submit(pairs.end_slice))  # (the side thread runs its tasks in order)
+            # (the side thread runs its tasks in order: the slice's pairs are filed once all are added)
+            folding.append(side.submit(pairs.end_slice, lines.num_rows))
             for spec in specs:
                 if spec.is_listing:
                     projected, order = compute_listing(spec, lines)

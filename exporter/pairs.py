@@ -10,7 +10,9 @@ counting that column shares them) and each metric's pairs as int32 (week-wide gr
 values). Counting a partition hashes each slice's values once to give them partition-wide ids; from then
 on a pair is one int64 (group * span + id), and the pairs of all slices are merged by hashing integers.
 Slices are held in memory up to a byte budget; beyond it the held slices are spilled to S3 (the run's
-staging prefix), one object per slice and column, and each partition is read back with a ranged GET.
+staging prefix), one object per slice and column, and each partition is read back with a ranged GET. A
+week whose pairs, projected from its first slices, will not fit the budget spills every slice as it ends:
+they would go to S3 anyway, and holding them until the budget is reached only raises the peak memory.
 """
 
 from __future__ import annotations
@@ -175,10 +177,14 @@ class Piece:
 class PairStore:
     """Every flow's pairs of the week's slices, then every registered metric's count per group id."""
 
-    def __init__(self, partitions: int = 1, spill: Spill | None = None, budget: int = PAIR_BYTES) -> None:
+    def __init__(
+        self, partitions: int = 1, spill: Spill | None = None, budget: int = PAIR_BYTES, week_rows: int = 0
+    ) -> None:
         self.partitions = max(1, partitions)
         self.spill = spill
         self.budget = budget
+        self.week_rows = week_rows  # the week's lines (an upper bound), to project its pairs' bytes
+        self._filed = [0, 0]  # bytes of pairs and lines of the slices filed so far
         self.flows: dict[str, Flow] = {}
         self._slice: dict[str, tuple[pa.Array, dict[str, pa.Table]]] = {}
         self._pieces: dict[str, list[Piece]] = {}
@@ -195,13 +201,18 @@ class PairStore:
             column = self.flows[flow].column
             self._slice.setdefault(column, (values, {}))[1][flow] = rows
 
-    def end_slice(self) -> None:
-        """File the current slice (once every flow has added it); spill what is held beyond the budget."""
+    def end_slice(self, lines: int = 0) -> None:
+        """File the current slice of ``lines`` lines (once every flow has added it); spill what is held
+        beyond the budget, or all of it if the week's pairs, projected from the slices so far, exceed it."""
         for column, (values, rows) in self._slice.items():
-            self._pieces.setdefault(column, []).append(Piece.of(values, rows, self.partitions))
+            piece = Piece.of(values, rows, self.partitions)
+            self._pieces.setdefault(column, []).append(piece)
+            self._filed[0] += piece.nbytes
         self._slice = {}
+        self._filed[1] += lines
         held = [piece for pieces in self._pieces.values() for piece in pieces if piece.values is not None]
-        if self.spill is not None and sum(piece.nbytes for piece in held) > self.budget:
+        projected = self._filed[0] * self.week_rows // max(1, self._filed[1])
+        if self.spill is not None and max(projected, sum(piece.nbytes for piece in held)) > self.budget:
             for piece in held:
                 piece.spill_to(self.spill)
 

@@ -307,9 +307,12 @@ def _read(scan: ArrowScan, planned: PlannedFile) -> list[pa.RecordBatch]:
 def _keep_later(
     carried: dict[str, list[pa.RecordBatch]], path: str, batches: list[pa.RecordBatch], limit: pa.Scalar
 ) -> list[pa.RecordBatch]:
-    """The batches' rows before ``limit`` (order_time); the others are carried for the next slices."""
+    """The batches' rows before ``limit`` (order_time); the others are carried for the next slices. The
+    list is emptied as it is split, so a batch is held once (not as itself and its two parts) at a time."""
     now, later = [], []
-    for batch in batches:
+    batches.reverse()
+    while batches:
+        batch = batches.pop()
         before = pc.less(batch.column(TIME_COLUMN), limit)
         now.append(batch.filter(before))
         later.append(batch.filter(pc.invert(before)))

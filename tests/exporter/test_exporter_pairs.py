@@ -63,23 +63,34 @@ def spill(aws):
     return Spill(aws.client("s3"), bucket, "run/_spill")
 
 
+# How a store holds the pairs: (spill to S3 or not, byte budget, the week's rows it is told, spilled?).
+HOLDING = {
+    "in memory": (False, 0, 0, False),
+    "spilled over the budget": (True, 0, 0, True),
+    # The first slice's pairs fit the budget, but the week's projected from them do not: every slice spills.
+    "spilled by the projection": (True, 1 << 30, 1 << 40, True),
+    "held within the budget": (True, 1 << 30, 0, False),
+}
+
+
 @pytest.mark.parametrize("partitions", [1, 3])
-@pytest.mark.parametrize("spilled", [False, True])
-def test_slices_fold_into_the_whole_week(tmp_path, spill, partitions, spilled) -> None:
+@pytest.mark.parametrize("holding", HOLDING)
+def test_slices_fold_into_the_whole_week(tmp_path, spill, partitions, holding) -> None:
     path = tmp_path / "reports.yaml"
     path.write_text(REPORTS)
     specs = load_reports(path).values()
     slices = _week()
-    store = PairStore(partitions, spill if spilled else None, budget=0)
+    to_s3, budget, week_rows, spilled = HOLDING[holding]
+    whole = pa.concat_tables(slices)
+    store = PairStore(partitions, spill if to_s3 else None, budget, week_rows or whole.num_rows)
     aggregators = [Aggregator(spec, store) for spec in specs]
     for rows in slices:
         codes = ColumnCodes(rows)
         for aggregator in aggregators:
             aggregator.add(rows, codes)
-        store.end_slice()
+        store.end_slice(rows.num_rows)
     # One object per slice and value column (customer_key, quantity, sku) once spilled.
     assert len(spill.written) == (len(slices) * 3 if spilled else 0)
-    whole = pa.concat_tables(slices)
     for aggregator, spec in zip(aggregators, specs, strict=True):
         assert aggregator.result().to_pylist() == compute_aggregate(spec, whole).to_pylist(), spec.name
     if spilled:
