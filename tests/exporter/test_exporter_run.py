@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import exporter_testkit as reference
 import pytest
-from exporter_testkit import FakeContext, make_line, new_table
+from exporter_testkit import FakeContext, Target, make_line, new_table
 
+from exporter.export import ExportResult
 from exporter.weeks import IsoWeek
 from salesflow.twin.lakehouse import append_clean_lines
 
@@ -22,9 +23,23 @@ def rows_of(data: bytes) -> list[list[str]]:
     return reference.csv_rows(data)
 
 
-def test_week_export_matches_an_independent_computation(shared_target, generated_lines) -> None:
-    result = shared_target.export("2026-W46")
-    objects = shared_target.objects("weekly/iso_week=2026-W46/")
+@pytest.fixture(scope="module")
+def week_46(catalog, aws, shared_lakehouse, rest_twin) -> tuple[Target, ExportResult, dict[str, bytes], list]:
+    """One export of W46 from the shared table per catalog, as it left the bucket and the inbox; the tests
+    below read it (the rerun test exports again into its bucket). Module-scoped, so it sets the environment
+    the autouse fixture would (that one starts later, with each test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**aws.environ(), **(rest_twin.environ() if catalog == "rest" else {})}.items():
+            patch.setenv(name, value)
+        patch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
+        target = Target(aws, shared_lakehouse, rest_twin)
+        result = target.export("2026-W46")
+        return target, result, target.objects(), target.inbox.messages()
+
+
+def test_week_export_matches_an_independent_computation(week_46, generated_lines) -> None:
+    shared_target, result, published, _messages = week_46
+    objects = {key: body for key, body in published.items() if key.startswith("weekly/iso_week=2026-W46/")}
     assert sorted(objects) == [
         "weekly/iso_week=2026-W46/customer_behavior.csv",
         "weekly/iso_week=2026-W46/daily_revenue.csv",
@@ -75,9 +90,9 @@ def _all_files(target):
     return target.lakehouse.catalog().load_table(("lkc-local", "sales_order_lines_clean")).scan().plan_files()
 
 
-def test_notification_names_week_counts_and_locations(shared_target) -> None:
-    result = shared_target.export("2026-W46")
-    [message] = shared_target.inbox.messages()
+def test_notification_names_week_counts_and_locations(week_46) -> None:
+    shared_target, result, _published, messages = week_46
+    [message] = messages
     assert message["Subject"] == f"salesflow dev: weekly sales export 2026-W46 ({result.orders} orders)"
     text = message["Message"]
     for report, key in result.keys.items():
@@ -90,9 +105,8 @@ def test_notification_names_week_counts_and_locations(shared_target) -> None:
     assert "X-Amz-Signature" not in text and "Expires=" not in text  # no presigned URL
 
 
-def test_rerun_writes_identical_bytes(shared_target) -> None:
-    shared_target.export("2026-W46")
-    first = shared_target.objects()
+def test_rerun_writes_identical_bytes(week_46) -> None:
+    shared_target, _result, first, _messages = week_46
     shared_target.export("2026-W46")
     assert shared_target.objects() == first
     assert not any("_staging" in key for key in first)
