@@ -193,14 +193,36 @@ def test_a_failing_plan_is_reported_and_fails(repo: Repo, tmp_path: Path) -> Non
     assert "| dev-upstream | 0 | 0 | 0 | 0 |" in report
 
 
-def test_the_reviewed_plan_is_applied_after_approval(repo: Repo, tmp_path: Path) -> None:
+SAVED: dict[str, Any] = {}  # the plan job's output for two readers over the first apply (made once)
+PLANS_PREFIX = "salesflow/dev/plans/4242-1/"
+
+
+@pytest.fixture
+def saved_plan(repo: Repo, tmp_path: Path) -> str:
+    """The stacks at two readers, planned and saved by the script's plan job: its saved.json. The first
+    test to ask runs the job; later ones get the same saved plans back into the state bucket (as the job
+    left them: the plans hold the first apply's state, which the repo fixture restores)."""
     repo.write("v1", readers=2)
-    saved = repo.run("save", "dev", str(tmp_path / "plan"))
-    assert saved.returncode == 0, saved.stdout + saved.stderr
-    digests = (tmp_path / "plan" / "saved.json").read_text()
+    if not SAVED:
+        saved = repo.run("save", "dev", str(tmp_path / "plan"))
+        assert saved.returncode == 0, saved.stdout + saved.stderr
+        listed = repo.s3.list_objects_v2(Bucket="salesflow-tfstate-dev", Prefix=PLANS_PREFIX)["Contents"]
+        SAVED["saved.json"] = (tmp_path / "plan" / "saved.json").read_text()
+        SAVED["objects"] = {
+            item["Key"]: repo.s3.get_object(Bucket="salesflow-tfstate-dev", Key=item["Key"])["Body"].read()
+            for item in listed
+        }
+    else:
+        for key, body in SAVED["objects"].items():
+            repo.s3.put_object(Bucket="salesflow-tfstate-dev", Key=key, Body=body)
+    return SAVED["saved.json"]
+
+
+def test_the_reviewed_plan_is_applied_after_approval(repo: Repo, saved_plan: str, tmp_path: Path) -> None:
+    digests = saved_plan
     location = json.loads(digests)["location"]
     assert location == "s3://salesflow-tfstate-dev/salesflow/dev/plans/4242-1"
-    stored = repo.s3.list_objects_v2(Bucket="salesflow-tfstate-dev", Prefix="salesflow/dev/plans/4242-1/")
+    stored = repo.s3.list_objects_v2(Bucket="salesflow-tfstate-dev", Prefix=PLANS_PREFIX)
     assert sorted(item["Key"].rsplit("/", 1)[1] for item in stored["Contents"]) == [
         "dev-downstream.tfplan",
         "dev-upstream.tfplan",
@@ -212,10 +234,10 @@ def test_the_reviewed_plan_is_applied_after_approval(repo: Repo, tmp_path: Path)
     assert repo.inputs("downstream") == {"reader_0": "v1", "reader_1": "v1"}
 
 
-def test_a_saved_plan_that_is_not_the_reviewed_one_is_refused(repo: Repo, tmp_path: Path) -> None:
-    repo.write("v1", readers=2)
-    assert repo.run("save", "dev", str(tmp_path / "plan")).returncode == 0
-    digests = json.loads((tmp_path / "plan" / "saved.json").read_text())
+def test_a_saved_plan_that_is_not_the_reviewed_one_is_refused(
+    repo: Repo, saved_plan: str, tmp_path: Path
+) -> None:
+    digests = json.loads(saved_plan)
     digests["digests"]["dev-upstream"] = "0" * 64
     refused = repo.run("apply-saved", "dev", str(tmp_path / "apply"), PLAN_DIGESTS=json.dumps(digests))
     assert refused.returncode == 1
