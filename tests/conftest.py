@@ -41,16 +41,16 @@ SHARED_GROUPS = {
     "tests/exporter/test_analyst_": "tests/exporter/test_analyst_",
 }
 GROUP_WEIGHTS = {
-    "tests/delivery/test_smoke.py": 100,  # ~2 s of CPU, ~35 s of waiting for the mock Kafka cluster
+    "tests/delivery/test_smoke.py": 100,  # ~2 s of CPU, ~30 s of waiting for the mock Kafka cluster
+    "tests/twin/test_demo.py": 95,  # a local Flink JVM and the exporter: ~1/3 of its ~35 s is waiting
+    "tests/sql/test_sql_cli.py": 90,  # a local Flink JVM in a subprocess: ~1/2 of its ~20 s is waiting
     "synthesized stacks": 78,
-    "tests/delivery/test_terraform_stacks.py": 60,
-    "tests/twin/test_demo.py": 45,  # a local Flink JVM and the exporter; waits for the JVM's job
+    "tests/delivery/test_terraform_stacks.py": 55,
     "tests/delivery/test_revert_determinism.py": 36,
     "tests/exporter/test_exporter_package.py": 32,
-    "tests/exporter/test_exporter_run.py": 32,
+    "tests/exporter/test_exporter_run.py": 28,
     "tests/exporter/test_exporter_failures.py": 24,
     "tests/exporter/test_exporter_streaming.py": 21,
-    "tests/sql/test_sql_cli.py": 20,  # a local Flink JVM in a subprocess
     "tests/exporter/test_analyst_": 19,
     "tests/exporter/test_monitor_package.py": 17,
     "tests/cloud/": 16,
