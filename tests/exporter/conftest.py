@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from analyst_kit import SENDER_DOMAIN, EmailRun, new_signing_key, private_pem
-from exporter_testkit import Target, clean_lines
+from exporter_testkit import Target, clean_lines, export_environment
 from iceberg_rest_contract import RestContract
 
 from salesflow.events.generator import GenerationStats
@@ -56,13 +56,9 @@ def _aws_environment(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> Iterator[None]:
-    for name, value in aws.environ().items():
+    catalog = request.getfixturevalue("catalog") if "catalog" in request.fixturenames else None
+    for name, value in export_environment(aws, rest_twin, catalog).items():
         monkeypatch.setenv(name, value)
-    if "catalog" in request.fixturenames and request.getfixturevalue("catalog") == "rest":
-        for name, value in rest_twin.environ().items():  # trust in the twin's certificate
-            monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
     yield
     # Problems not yet reported (session fixtures' exchanges included) fail the test that just ran.
     assert rest_contract.unreported() == [], "the REST catalog twin broke the Iceberg REST spec"
@@ -142,10 +138,8 @@ def email_run(
 
 def _email_run(aws: LocalAws, rest_twin: RestCatalogTwin, catalog: str, shared_lakehouse: Any) -> tuple:
     with pytest.MonkeyPatch.context() as patch:
-        twin = rest_twin.environ() if catalog == "rest" else {}
-        for name, value in (aws.environ() | twin).items():
+        for name, value in export_environment(aws, rest_twin, catalog).items():
             patch.setenv(name, value)
-        patch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws.endpoint_url)
         key = new_signing_key()
         secret_id = aws.put_secret(f"salesflow/test/download-signing-key-{id(key)}", private_pem(key))
         aws.verify_sender_domain(SENDER_DOMAIN)

@@ -152,6 +152,13 @@ def csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
+def export_environment(aws: LocalAws, rest_twin: Any, catalog: str | None) -> dict[str, str]:
+    """The environment a test's export runs in: the local AWS twin's endpoints and credentials, trust in
+    the REST catalog twin's certificate (catalog "rest"), the Lambda's service name."""
+    twin = rest_twin.environ() if catalog == "rest" else {}
+    return aws.environ() | twin | {"POWERTOOLS_SERVICE_NAME": "salesflow-exporter-test"}
+
+
 class Target:
     """One test's bucket, SNS topic and inbox, and the environment the Lambda would get: the SQL catalog for
     a Lakehouse, the REST catalog twin (OAuth2, vended credentials) for an S3Lakehouse."""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import exporter_testkit as reference
 import pytest
-from exporter_testkit import FakeContext, Target, make_line, new_table
+from exporter_testkit import FakeContext, Target, export_environment, make_line, new_table
 
 from exporter.export import ExportResult
 from exporter.weeks import IsoWeek
@@ -29,9 +29,8 @@ def week_46(catalog, aws, shared_lakehouse, rest_twin) -> tuple[Target, ExportRe
     below read it (the rerun test exports again into its bucket). Module-scoped, so it sets the environment
     the autouse fixture would (that one starts later, with each test)."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {**aws.environ(), **(rest_twin.environ() if catalog == "rest" else {})}.items():
+        for name, value in export_environment(aws, rest_twin, catalog).items():
             patch.setenv(name, value)
-        patch.setenv("POWERTOOLS_SERVICE_NAME", "salesflow-exporter-test")
         target = Target(aws, shared_lakehouse, rest_twin)
         result = target.export("2026-W46")
         return target, result, target.objects(), target.inbox.messages()
