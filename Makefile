@@ -23,7 +23,7 @@ export UV_PYTHON_DOWNLOADS := never
 export PYTHONPYCACHEPREFIX := $(PYCACHE)
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup uv lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter lint-workflows bootstrap doctor
+.PHONY: help setup uv strip-tools lint fmt test test-main test-flink demo clean bench-sql synth scan package bench-exporter lint-workflows bootstrap doctor
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -83,7 +83,7 @@ test: setup ## Lint and run every test (slow ones included)
 	@rm -rf $(PYCACHE)/tmp  # bytecode of the last run's temporary checkouts: never read again
 	$(MAKE) --output-sync=target -j3 lint test-main test-flink
 
-test-main: setup
+test-main: setup strip-tools
 	$(PY) -m pytest --ignore=tests/sql/flink -n auto --dist loadscope
 
 test-flink: setup
@@ -126,14 +126,18 @@ MONITOR_ARCHS = $(shell $(PY) -c "from salesflow.config import environment_names
 	print(*sorted({l(n).monitor.lambda_.architecture for n in names}))")
 BENCH_ARGS ?=
 
-package: setup ## Build the exporter's and the monitor's Lambda zips for ENV's architectures into build/<deployable> (size, SHA-256, smoke test)
+# GNU strip for both Lambda architectures (exporter/package.py strips every shared object); the tests build
+# both, so `make test` installs them on a fresh machine as `make package` does.
+strip-tools:
+	@for tool in x86_64-linux-gnu-strip aarch64-linux-gnu-strip; do \
+	  command -v $$tool >/dev/null && continue; \
+	  pkg=$$([ "$$tool" = aarch64-linux-gnu-strip ] && echo binutils-aarch64-linux-gnu || echo binutils); \
+	  echo "--- installing $$pkg (apt) for $$tool"; \
+	  $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq $$pkg >/dev/null; \
+	done
+
+package: setup strip-tools ## Build the exporter's and the monitor's Lambda zips for ENV's architectures into build/<deployable> (size, SHA-256, smoke test)
 	@for arch in $(EXPORTER_ARCHS); do \
-	  for tool in x86_64-linux-gnu-strip $$([ "$$arch" = arm64 ] && echo aarch64-linux-gnu-strip); do \
-	    command -v $$tool >/dev/null && continue; \
-	    pkg=$$([ "$$tool" = aarch64-linux-gnu-strip ] && echo binutils-aarch64-linux-gnu || echo binutils); \
-	    echo "--- installing $$pkg (apt) for $$tool"; \
-	    $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq && $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq $$pkg >/dev/null; \
-	  done; \
 	  $(PY) -m exporter.package --arch "$$arch" || exit 1; \
 	done
 	@for arch in $(MONITOR_ARCHS); do \
