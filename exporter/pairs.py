@@ -20,8 +20,9 @@ from __future__ import annotations
 import io
 import threading
 import zlib
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +30,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # Pair rows per partition (about): a partition is counted at once, so this bounds the counting's memory.
-PAIR_ROWS = 1 << 20
+PAIR_ROWS = 1 << 19
 # Bytes of pairs held in memory; beyond them the held slices go to S3.
 PAIR_BYTES = 64 << 20
-# Partitions fetched while the one before is counted (ranged GETs, one per slice).
-FETCH_THREADS = 4
+# Partitions fetched while the ones before are counted (ranged GETs, one per slice).
+FETCH_THREADS = 8
+# Partitions counted at once: a week's count runs after its last slice, with the cores otherwise idle.
+COUNT_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -224,14 +227,22 @@ class PairStore:
         return self._counts[metric]
 
     def _count(self) -> dict[str, dict[int, int]]:
-        found: dict[str, dict[int, int]] = {
-            metric: {} for flow in self.flows.values() for metric in (*flow.distinct, *flow.repeat)
-        }
+        """Count every partition, ``COUNT_THREADS`` at a time (Arrow's kernels release the GIL), and add
+        the partitions' counts up as they finish."""
+        found = _no_counts(self.flows.values())
         pieces_of, self._pieces = self._pieces, {}
-        for column, pieces in pieces_of.items():
-            flows = [flow for flow in self.flows.values() if flow.column == column]
-            for parts in self._partitions(pieces):
-                _count_partition([part for part in parts if part is not None], flows, found)
+        with ThreadPoolExecutor(max_workers=COUNT_THREADS, thread_name_prefix="count") as counters:
+            for column, pieces in pieces_of.items():
+                flows = [flow for flow in self.flows.values() if flow.column == column]
+                counting: deque[Future[dict[str, dict[int, int]]]] = deque()
+                for parts in self._partitions(pieces):
+                    counting.append(
+                        counters.submit(_count_partition, [part for part in parts if part is not None], flows)
+                    )
+                    while len(counting) >= COUNT_THREADS:  # (bounded: the next one is fetched meanwhile)
+                        _add_counts(found, counting.popleft().result())
+                while counting:
+                    _add_counts(found, counting.popleft().result())
         return found
 
     def _partitions(self, pieces: list[Piece]) -> Iterator[list[Partition | None]]:
@@ -245,14 +256,15 @@ class PairStore:
                 yield current
 
 
-def _count_partition(parts: list[Partition], flows: list[Flow], found: dict[str, dict[int, int]]) -> None:
-    """Add one partition's counts (all slices' pairs) to ``found``."""
+def _count_partition(parts: list[Partition], flows: list[Flow]) -> dict[str, dict[int, int]]:
+    """One partition's counts (all slices' pairs): per metric, per group id."""
+    found = _no_counts(flows)
     if not parts:
-        return
+        return found
     values = pa.chunked_array([values for values, _ in parts], parts[0][0].type)
     encoded = pc.dictionary_encode(values, null_encoding="encode")  # one id per distinct value (null too)
     if not encoded.num_chunks:
-        return
+        return found
     dictionary = encoded.chunk(0).dictionary
     span = len(dictionary)
     null_id = pc.index(pc.is_null(dictionary), True).as_py() if dictionary.null_count else None
@@ -283,6 +295,19 @@ def _count_partition(parts: list[Partition], flows: list[Flow], found: dict[str,
             _add_owners(found[metric], kept if single else pc.unique(kept), span)
         for metric in flow.repeat:
             _add_owners(found[metric], _repeated(key, extras, flow, single), span)
+    return found
+
+
+def _no_counts(flows: Iterable[Flow]) -> dict[str, dict[int, int]]:
+    """An empty count per group id for every metric of ``flows``."""
+    return {metric: {} for flow in flows for metric in (*flow.distinct, *flow.repeat)}
+
+
+def _add_counts(totals: dict[str, dict[int, int]], counts: dict[str, dict[int, int]]) -> None:
+    for metric, by_group in counts.items():
+        total = totals[metric]
+        for group, count in by_group.items():
+            total[group] = total.get(group, 0) + count
 
 
 def _repeated(key: pa.Array, extras: list[Any], flow: Flow, single: bool) -> pa.Array:
