@@ -29,7 +29,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Pair rows per partition (about): a partition is counted at once, so this bounds the counting's memory.
+# Pair rows per partition (about): COUNT_THREADS partitions are counted at once, so this bounds the counting's
+# memory (bench weeks of 1M-16M lines: two of 2^19 counted at once peak 40-50 MB above one of 2^20 alone, two
+# of 2^20 ~115 MB); a spilled week is read back with one ranged GET per slice and partition.
 PAIR_ROWS = 1 << 19
 # Bytes of pairs held in memory; beyond them the held slices go to S3.
 PAIR_BYTES = 64 << 20
@@ -231,6 +233,7 @@ class PairStore:
         the partitions' counts up as they finish."""
         found = _no_counts(self.flows.values())
         pieces_of, self._pieces = self._pieces, {}
+        pa.default_memory_pool().release_unused()  # (trim: the slices' freed memory, before the count's)
         with ThreadPoolExecutor(max_workers=COUNT_THREADS, thread_name_prefix="count") as counters:
             for column, pieces in pieces_of.items():
                 flows = [flow for flow in self.flows.values() if flow.column == column]
@@ -273,28 +276,34 @@ def _count_partition(parts: list[Partition], flows: list[Flow]) -> dict[str, dic
     for part_values, _ in parts:
         starts.append(starts[-1] + len(part_values))
     for flow in flows:
-        keys, value_ids, extras = [], [], []
+        keys, counted, extras = [], [], []  # counted: the keys of non-null values (distinct counts)
         for (_, rows), start, end in zip(parts, starts, starts[1:], strict=False):
             table = rows.get(flow.name)
             if table is None or not table.num_rows:
                 continue
             table = table.combine_chunks()  # (Arrays below, never ChunkedArrays)
-            value_id = ids.slice(start, end - start).take(table.column("code").chunk(0)).cast(pa.int64())
+            value_id = ids.slice(start, end - start).take(table.column("code").chunk(0))
             group = table.column("group").chunk(0).cast(pa.int64())
-            keys.append(pc.add(pc.multiply(group, span), value_id))
-            value_ids.append(value_id)
-            extras.append(table.column(2).chunk(0) if table.num_columns > 2 else None)
-        if not keys:
-            continue
-        key = pa.concat_arrays(keys)
-        single = len(keys) == 1  # one slice's pairs are distinct already
-        for metric in flow.distinct:  # (null values only come with a repeat flow's pairs)
-            kept = key
-            if null_id is not None:
-                kept = key.filter(pc.not_equal(pa.concat_arrays(value_ids), null_id))
-            _add_owners(found[metric], kept if single else pc.unique(kept), span)
-        for metric in flow.repeat:
-            _add_owners(found[metric], _repeated(key, extras, flow, single), span)
+            key = pc.add(pc.multiply(group, span), value_id.cast(pa.int64()))
+            if flow.repeat:
+                keys.append(key)
+                extras.append(table.column(2).chunk(0) if table.num_columns > 2 else None)
+            if flow.distinct:
+                counted.append(key if null_id is None else key.filter(pc.not_equal(value_id, null_id)))
+            del table, value_id, group, key
+        single = len(keys or counted) == 1  # one slice's pairs are distinct already
+        if counted:  # (null values only come with a repeat flow's pairs)
+            distinct = pa.chunked_array(counted, pa.int64())
+            del counted
+            distinct = distinct if single else pc.unique(distinct)
+            for metric in flow.distinct:
+                _add_owners(found[metric], distinct, span)
+            del distinct
+        if keys:
+            repeated = _repeated(pa.chunked_array(keys, pa.int64()), extras, flow, single)
+            del keys, extras
+            for metric in flow.repeat:
+                _add_owners(found[metric], repeated, span)
     return found
 
 
