@@ -570,6 +570,11 @@ def summarize(
             cpu = exporter["cpu_seconds"] / results[name]["cpu_seconds"]
             memory = exporter["peak_rss_mb"] / results[name]["peak_rss_mb"]
             print(f"  exporter / {name:6s} time {ratio:5.2f}x  CPU {cpu:5.2f}x  peak RSS {memory:5.2f}x")
+    if len(runs.get("duckdb", [])) > 1 and len(runs["duckdb"]) == len(runs["exporter"]):
+        # Each round's own ratio (both ran back to back): how far the machine's noise moves the median.
+        rounds = zip(runs["exporter"], runs["duckdb"], strict=True)
+        paired = " ".join(f"{ours['work_seconds'] / peer['work_seconds']:.2f}" for ours, peer in rounds)
+        print(f"  exporter / duckdb time, round by round: {paired}")
     return results
 
 
