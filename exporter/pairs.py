@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 # Pair rows per partition (about): COUNT_THREADS partitions are counted at once, so this bounds the counting's
-# memory (bench weeks of 1M-16M lines: two of 2^19 counted at once peak 40-50 MB above one of 2^20 alone, two
-# of 2^20 ~115 MB); a spilled week is read back with one ranged GET per slice and partition.
+# memory (bench weeks of 1M-16M lines: two of 2^19 counted at once peak 5-50 MB above one of 2^20 alone, two
+# of 2^20 ~115 MB more); a spilled week is read back with one ranged GET per slice and partition.
 PAIR_ROWS = 1 << 19
 # Bytes of pairs held in memory; beyond them the held slices go to S3.
 PAIR_BYTES = 64 << 20
@@ -319,7 +319,7 @@ def _add_counts(totals: dict[str, dict[int, int]], counts: dict[str, dict[int, i
             total[group] = total.get(group, 0) + count
 
 
-def _repeated(key: pa.Array, extras: list[Any], flow: Flow, single: bool) -> pa.Array:
+def _repeated(key: pa.ChunkedArray, extras: list[Any], flow: Flow, single: bool) -> pa.ChunkedArray:
     """The pair keys whose value was seen with more than one distinct ``per`` value."""
     if flow.per_local:  # per-slice counts of distinct per values (capped at 2) add up
         n = pa.concat_arrays(extras)
