@@ -52,7 +52,8 @@ class S3Stream:
         self.digest = hashlib.sha256()
         self.size = 0
         self.closed = False
-        self._chunks: deque[memoryview | bytes] = deque()
+        self._chunks: deque[memoryview] = deque()
+        self._spare: list[bytearray] = []  # buffers of parts whose upload is done
         self._buffered = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
@@ -61,11 +62,11 @@ class S3Stream:
 
     # --- file-object interface (pyarrow's CSV writer and hashlib-style callers) ---------------------------
     def write(self, data: bytes | bytearray | memoryview | Any) -> int:
-        view = memoryview(data)
+        view = memoryview(data).cast("B")  # (bytes, whatever the buffer's item format)
         self.digest.update(view)
         self.size += len(view)
         # Immutable bytes (pyarrow's buffers, bytes) are kept as they are and copied once, into their part.
-        self._chunks.append(view if isinstance(data, (bytes, pa.Buffer)) else bytes(view))
+        self._chunks.append(view if isinstance(data, (bytes, pa.Buffer)) else memoryview(bytes(view)))
         self._buffered += len(view)
         while self._buffered >= self._current_part_size():
             self._submit(self._take(self._current_part_size()))
@@ -115,24 +116,34 @@ class S3Stream:
                 self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
 
     # --- internals ----------------------------------------------------------------------------------------
-    def _take(self, size: int) -> bytes:
-        """The first ``size`` buffered bytes (all of them when fewer), as one part."""
-        taken, left = [], size
-        while self._chunks and left > 0:
+    def _take(self, size: int) -> bytearray:
+        """The first ``size`` buffered bytes (all of them when fewer), as one part, copied into a buffer of an
+        earlier part whose upload is done: a fresh 16 MiB block would be page-faulted in on every part."""
+        size = min(size, self._buffered)
+        part = self._part_buffer(size)
+        into, filled = memoryview(part), 0
+        while filled < size:
             chunk = self._chunks.popleft()
-            if len(chunk) > left:
-                self._chunks.appendleft(chunk[left:])
-                chunk = chunk[:left]
-            taken.append(chunk)
-            left -= len(chunk)
-        self._buffered -= size - left
-        return b"".join(taken)
+            taken = min(len(chunk), size - filled)
+            into[filled : filled + taken] = chunk[:taken]
+            if taken < len(chunk):
+                self._chunks.appendleft(chunk[taken:])
+            filled += taken
+        self._buffered -= size
+        return part
+
+    def _part_buffer(self, size: int) -> bytearray:
+        while self._spare:
+            spare = self._spare.pop()
+            if len(spare) == size:
+                return spare
+        return bytearray(size)
 
     def _current_part_size(self) -> int:
         done = len(self._parts) + len(self._pending)
         return self.part_size << (done // PARTS_PER_DOUBLING)
 
-    def _submit(self, part: bytes) -> None:
+    def _submit(self, part: bytearray) -> None:
         if self._upload_id is None:
             self._upload_id = self.s3.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ContentType=self.content_type
@@ -144,13 +155,15 @@ class S3Stream:
         while len(self._pending) > self.max_in_flight:  # back-pressure: bounded memory
             self._parts.append(self._pending.popleft().result())
 
-    def _upload_part(self, number: int, part: bytes) -> dict[str, Any]:
+    def _upload_part(self, number: int, part: bytearray) -> dict[str, Any]:
         response = self.s3.upload_part(
             Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=part
         )
+        self._spare.append(part)  # (uploaded: a later part may reuse the buffer)
         return {"PartNumber": number, "ETag": response["ETag"]}
 
     def _shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._spare.clear()
