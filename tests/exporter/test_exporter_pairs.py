@@ -96,3 +96,39 @@ def test_slices_fold_into_the_whole_week(tmp_path, spill, partitions, holding) -
     if spilled:
         spill.delete()
         assert spill.s3.list_objects_v2(Bucket=spill.bucket).get("KeyCount") == 0
+
+
+WIDE_GROUPS = """
+reports:
+  per_triple:
+    description: Three group columns, their codes mixed into one key per row.
+    group_by: [a, b, c]
+    metrics:
+      - {name: lines, op: count}
+      - {name: customers, op: count_distinct, column: customer_key}
+      - {name: repeaters, op: count_repeat, column: customer_key, per: order_id}
+"""
+
+
+# Distinct values per group column: 3 ** 3 mixes into an int32 key, 1_300 ** 3 (> 2 ** 31) into an int64 one.
+@pytest.mark.parametrize("distinct", [3, 1_300])
+def test_groups_of_several_columns_fold_into_the_whole_week(tmp_path, distinct) -> None:
+    path = tmp_path / "reports.yaml"
+    path.write_text(WIDE_GROUPS)
+    (spec,) = load_reports(path).values()
+    rng = random.Random(distinct)
+    rows = 4_000
+    values = [f"v{n:04d}" for n in range(distinct)]
+    columns = {name: [rng.choice([*values, None]) for _ in range(rows)] for name in "abc"}
+    for name, start in itertools.product("abc", range(0, rows, 2_000)):  # every value in every slice
+        columns[name][start : start + len(values)] = rng.sample(values, len(values))
+    columns["order_id"] = [f"o{row // 2}" for row in range(rows)]
+    columns["customer_key"] = [f"c{rng.randrange(300)}" for _ in range(rows)]
+    whole = pa.table(columns)
+    store = PairStore(2, None, 0, rows)
+    aggregator = Aggregator(spec, store)
+    for start in range(0, rows, 2_000):  # (slices end on an order's bound: two lines per order)
+        part = whole.slice(start, 2_000)
+        aggregator.add(part, ColumnCodes(part))
+        store.end_slice(part.num_rows)
+    assert aggregator.result().to_pylist() == compute_aggregate(spec, whole).to_pylist()
